@@ -1,0 +1,78 @@
+"""Request dependencies as `Annotated` aliases: the app state, the current user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Engine
+
+from foyer.api.errors import ApiError
+from foyer.api.pagination import CursorCodec
+from foyer.auth.ratelimit import LoginThrottle
+from foyer.auth.security import InvalidTokenError, TokenClaims, read_token
+from foyer.months import parse_month
+from foyer.read import DashboardReader
+from foyer.settings import Settings
+
+
+@dataclass(slots=True)
+class AppState:
+    """Everything a request may need, built once in create_app."""
+
+    settings: Settings
+    engine: Engine
+    reader: DashboardReader
+    secret: str
+    cursors: CursorCodec
+    login_throttle: LoginThrottle
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.foyer
+    return state
+
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def current_claims(
+    state: Annotated[AppState, Depends(get_state)],
+    token: Annotated[str | None, Depends(_bearer)],
+) -> TokenClaims:
+    """The signed identity of the caller: no database round-trip on the hot path."""
+    unauthorized = {"WWW-Authenticate": "Bearer"}
+    if not token:
+        raise ApiError(401, "not authenticated", headers=unauthorized)
+    try:
+        return read_token(state.secret, token)
+    except InvalidTokenError as exc:
+        raise ApiError(401, "invalid or expired token", headers=unauthorized) from exc
+
+
+State = Annotated[AppState, Depends(get_state)]
+Claims = Annotated[TokenClaims, Depends(current_claims)]
+
+
+def checked_month(value: str, name: str) -> str:
+    """A YYYY-MM query value, or a 422 naming the parameter."""
+    try:
+        parse_month(value)
+    except ValueError as exc:
+        raise ApiError(
+            422, f"{name}: {exc}", details=[{"loc": ["query", name], "msg": str(exc)}]
+        ) from exc
+    return value
+
+
+def _month_query(
+    month: Annotated[
+        str, Query(description="YYYY-MM", examples=["2025-06"], pattern=r"^\d{4}-\d{2}$")
+    ],
+) -> str:
+    return checked_month(month, "month")
+
+
+MonthQuery = Annotated[str, Depends(_month_query)]

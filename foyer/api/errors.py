@@ -1,0 +1,120 @@
+"""The error envelope of SPEC §9, for every error the app can produce.
+
+`{"error": {"code", "message", "correlation_id", "details"?}}` with the right status:
+validation errors, HTTP errors raised by routes or by routing itself (404, 405), and any
+unhandled exception (500, logged with its traceback, never sent to the client).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("foyer.errors")
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error a route raises on purpose; rendered as the envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, "error")
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found")
+
+
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    cid = correlation_id.get()
+    body: dict[str, Any] = {"code": code, "message": message, "correlation_id": cid}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
+    return envelope(
+        exc.status_code, CODES.get(exc.status_code, "error"), message, headers=exc.headers
+    )
+
+
+def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        item = {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err["type"]}
+        out.append(item)
+    return out
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _jsonable_errors(exc.errors())
+    # A bulk insert over the item limit is "too large" (413), not a malformed body.
+    if any(e["type"] == "too_long" and e["loc"] == ["body", "items"] for e in errors):
+        return envelope(413, CODES[413], "too many items in one request", errors)
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"])
+    return envelope(422, CODES[422], f"{where}: {first['msg']}" if where else first["msg"], errors)
+
+
+async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    # Starlette answers unhandled errors outside every middleware, the correlation one
+    # included, so this response carries the id itself.
+    cid = correlation_id.get()
+    headers = {"X-Correlation-ID": cid} if cid else None
+    return envelope(500, CODES[500], "internal server error", headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unhandled)

@@ -1,0 +1,57 @@
+"""POST /auth/token (OAuth2 password form) and GET /auth/me."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from foyer.api.deps import Claims, State
+from foyer.api.errors import ApiError
+from foyer.api.schemas.auth import MeRead, TokenRead
+from foyer.auth.security import issue_token
+from foyer.auth.service import authenticate, get_user
+from foyer.db.engine import read_connection
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=TokenRead, responses={401: {}, 429: {}})
+def create_token(
+    state: State, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenRead:
+    """Exchange email (as `username`) and password for a bearer token."""
+    client = request.client.host if request.client else "unknown"
+    throttle = state.login_throttle
+    if not throttle.allowed(form.username, client):
+        wait = throttle.retry_after(form.username, client)
+        raise ApiError(
+            429, "too many failed logins; try again later", headers={"Retry-After": str(wait)}
+        )
+    with read_connection(state.engine) as conn:
+        user = authenticate(conn, email=form.username, password=form.password)
+    if user is None:
+        throttle.record_failure(form.username, client)
+        raise ApiError(401, "incorrect email or password", headers={"WWW-Authenticate": "Bearer"})
+    ttl = state.settings.token_ttl_minutes
+    token = issue_token(
+        state.secret, user_id=user.id, household_id=user.household_id, ttl_minutes=ttl
+    )
+    return TokenRead(access_token=token, expires_in=ttl * 60)
+
+
+@router.get("/me", response_model=MeRead, responses={401: {}})
+def read_me(state: State, claims: Claims) -> MeRead:
+    """The user the token belongs to."""
+    with read_connection(state.engine) as conn:
+        user = get_user(conn, claims.user_id)
+    if user is None or user.household_id != claims.household_id:
+        raise ApiError(401, "user no longer exists", headers={"WWW-Authenticate": "Bearer"})
+    return MeRead(
+        id=user.id,
+        email=user.email,
+        household_id=user.household_id,
+        household_name=user.household_name,
+        is_operator=user.is_operator,
+    )

@@ -1,0 +1,99 @@
+"""/dashboard: summary, slim summary, drill-down and trends (SPEC §6).
+
+Routes only pick the view and scope it to the caller's household; the configured
+`DashboardReader` computes it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from foyer.api.deps import Claims, MonthQuery, State, checked_month
+from foyer.api.errors import ApiError
+from foyer.api.routes.transactions import Cursor, Limit, page_response
+from foyer.api.schemas.dashboard import (
+    DrillDownDetails,
+    DrillDownSummary,
+    SlimSummaryRead,
+    SummaryRead,
+    TrendsRead,
+)
+from foyer.api.schemas.transactions import Sort, TransactionPage
+from foyer.db.engine import read_connection
+from foyer.months import months_between
+from foyer.services.transactions import TransactionFilter
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+MAX_TREND_MONTHS = 120
+
+
+@router.get("/summary", response_model=SummaryRead)
+def get_summary(state: State, claims: Claims, month: MonthQuery) -> dict[str, Any]:
+    """Who pays what this month: variable spending, fixed lines, provisions and actuals."""
+    with read_connection(state.engine) as conn:
+        return state.reader.summary(conn, household_id=claims.household_id, month=month)
+
+
+@router.get("/summary/slim", response_model=SlimSummaryRead)
+def get_slim_summary(state: State, claims: Claims, month: MonthQuery) -> dict[str, Any]:
+    """The summary's numbers without the lists, for a first paint."""
+    with read_connection(state.engine) as conn:
+        return state.reader.slim_summary(conn, household_id=claims.household_id, month=month)
+
+
+@router.get(
+    "/drill-down/{category}",
+    response_model=DrillDownSummary | DrillDownDetails | TransactionPage,
+    responses={200: {"description": "Shape depends on `level`."}},
+)
+def drill_down(
+    state: State,
+    claims: Claims,
+    category: str,
+    month: MonthQuery,
+    level: Literal["summary", "details", "transactions"] = "summary",
+    sort: Sort = "date_desc",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """One category's debits (not excluded): totals, breakdowns, or a transactions page."""
+    household_id = claims.household_id
+    if level == "transactions":
+        filters = TransactionFilter(month=month, category=category, debits_only=True)
+        return page_response(
+            state,
+            household_id=household_id,
+            filters=filters,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            fields=None,
+        )
+    with read_connection(state.engine) as conn:
+        if level == "details":
+            return state.reader.drill_down_details(
+                conn, household_id=household_id, category=category, month=month
+            )
+        return state.reader.drill_down_summary(
+            conn, household_id=household_id, category=category, month=month
+        )
+
+
+@router.get("/trends", response_model=TrendsRead)
+def get_trends(
+    state: State,
+    claims: Claims,
+    start: Annotated[str, Query(alias="from", examples=["2025-01"])],
+    end: Annotated[str, Query(alias="to", examples=["2025-12"])],
+) -> dict[str, Any]:
+    """Month by month totals from `from` to `to` inclusive (at most 120 months)."""
+    checked_month(start, "from")
+    checked_month(end, "to")
+    if start > end:
+        raise ApiError(422, "from: must not be after to")
+    if len(months_between(start, end)) > MAX_TREND_MONTHS:
+        raise ApiError(422, f"at most {MAX_TREND_MONTHS} months per request")
+    with read_connection(state.engine) as conn:
+        return state.reader.trends(conn, household_id=claims.household_id, start=start, end=end)

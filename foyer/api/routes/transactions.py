@@ -1,0 +1,184 @@
+"""/transactions: create (one or bulk), read, patch, delete, keyset listing, hierarchy."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from foyer.api.deps import AppState, Claims, MonthQuery, State, checked_month
+from foyer.api.errors import ApiError, not_found
+from foyer.api.schemas.transactions import (
+    TRANSACTION_FIELDS,
+    ExpenseType,
+    HierarchyParent,
+    Sort,
+    TransactionBulkCreate,
+    TransactionBulkCreated,
+    TransactionCreate,
+    TransactionPage,
+    TransactionRead,
+    TransactionUpdate,
+)
+from foyer.db.engine import read_connection, unit_of_work
+from foyer.services import transactions as service
+from foyer.services.transactions import TransactionFilter
+
+router = APIRouter(prefix="/transactions", tags=["transactions"])
+WHAT = "transaction"
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1–500.")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
+Fields = Annotated[
+    str | None, Query(description="Comma list of fields to return.", examples=["id,date,amount"])
+]
+
+
+def parse_fields(fields: str | None) -> list[str] | None:
+    if fields is None:
+        return None
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in TRANSACTION_FIELDS]
+    if unknown or not wanted:
+        raise ApiError(
+            422,
+            f"fields: unknown field(s) {', '.join(unknown) or '(none given)'}",
+            details={"allowed": list(TRANSACTION_FIELDS)},
+        )
+    return wanted
+
+
+def page_response(
+    state: AppState,
+    *,
+    household_id: int,
+    filters: TransactionFilter,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+    fields: str | None,
+) -> dict[str, Any]:
+    """One keyset page as SPEC §5 describes it (shared with the drill-down)."""
+    wanted = parse_fields(fields)
+    after = state.cursors.decode(cursor, sort) if cursor else None
+    with read_connection(state.engine) as conn:
+        page = service.list_transactions(
+            conn,
+            household_id=household_id,
+            filters=filters,
+            sort=sort,
+            limit=limit,
+            after=after,
+            with_tags=wanted is None or "tags" in wanted,
+        )
+    items = page.rows if wanted is None else [{k: r[k] for k in wanted} for r in page.rows]
+    next_cursor = None if page.last_key is None else state.cursors.encode(sort, *page.last_key)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("", response_model=TransactionPage)
+def list_transactions(
+    state: State,
+    claims: Claims,
+    month: str | None = None,
+    category: str | None = None,
+    category_parent: str | None = None,
+    expense_type: ExpenseType | None = None,
+    exclude: bool | None = None,
+    tag: str | None = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Label contains (any case).")
+    ] = None,
+    sort: Sort = "date_desc",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    fields: Fields = None,
+) -> dict[str, Any]:
+    """Filtered, keyset-paginated transactions; ties in the sort order break on id."""
+    filters = TransactionFilter(
+        month=None if month is None else checked_month(month, "month"),
+        category=category,
+        category_parent=category_parent,
+        expense_type=expense_type,
+        exclude=exclude,
+        tag=tag,
+        q=q,
+    )
+    return page_response(
+        state,
+        household_id=claims.household_id,
+        filters=filters,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        fields=fields,
+    )
+
+
+@router.post("", response_model=TransactionRead, status_code=201)
+def create_transaction(state: State, claims: Claims, body: TransactionCreate) -> dict[str, Any]:
+    with unit_of_work(state.engine) as conn:
+        (new_id,) = service.insert_transactions(
+            conn, household_id=claims.household_id, items=[body.model_dump()]
+        )
+        created = service.get_transaction(
+            conn, household_id=claims.household_id, transaction_id=new_id
+        )
+    assert created is not None
+    return created
+
+
+@router.post("/bulk", response_model=TransactionBulkCreated, status_code=201, responses={413: {}})
+def create_transactions_bulk(
+    state: State, claims: Claims, body: TransactionBulkCreate
+) -> dict[str, Any]:
+    """Insert up to 10,000 transactions at once, all or nothing; ids in input order."""
+    items = [item.model_dump() for item in body.items]
+    with unit_of_work(state.engine) as conn:
+        ids = service.insert_transactions(conn, household_id=claims.household_id, items=items)
+    return {"created": len(ids), "ids": ids}
+
+
+@router.get("/hierarchy", response_model=list[HierarchyParent])
+def get_hierarchy(state: State, claims: Claims, month: MonthQuery) -> list[dict[str, Any]]:
+    """Debits not excluded, by category_parent then category, largest first."""
+    with read_connection(state.engine) as conn:
+        return state.reader.hierarchy(conn, household_id=claims.household_id, month=month)
+
+
+@router.get("/{transaction_id}", response_model=TransactionRead, responses={404: {}})
+def get_transaction(state: State, claims: Claims, transaction_id: int) -> dict[str, Any]:
+    with read_connection(state.engine) as conn:
+        found = service.get_transaction(
+            conn, household_id=claims.household_id, transaction_id=transaction_id
+        )
+    if found is None:
+        raise not_found(WHAT)
+    return found
+
+
+@router.patch("/{transaction_id}", response_model=TransactionRead, responses={404: {}})
+def update_transaction(
+    state: State, claims: Claims, transaction_id: int, body: TransactionUpdate
+) -> dict[str, Any]:
+    """Change category, category_parent, exclude, expense_type, tags or label."""
+    changes = body.model_dump(exclude_unset=True)
+    nulls = [k for k, v in changes.items() if v is None]
+    if nulls:
+        raise ApiError(422, f"{nulls[0]}: may not be null", details={"fields": nulls})
+    with unit_of_work(state.engine) as conn:
+        updated = service.update_transaction(
+            conn, household_id=claims.household_id, transaction_id=transaction_id, changes=changes
+        )
+    if updated is None:
+        raise not_found(WHAT)
+    return updated
+
+
+@router.delete("/{transaction_id}", status_code=204, responses={404: {}})
+def delete_transaction(state: State, claims: Claims, transaction_id: int) -> Response:
+    with unit_of_work(state.engine) as conn:
+        if not service.delete_transaction(
+            conn, household_id=claims.household_id, transaction_id=transaction_id
+        ):
+            raise not_found(WHAT)
+    return Response(status_code=204)

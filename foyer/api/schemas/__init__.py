@@ -1,0 +1,1 @@
+"""Request and response models (XCreate / XUpdate / XRead / XPage), one module per resource."""

@@ -1,0 +1,168 @@
+"""Dashboard, drill-down, trends, analytics and provision calculations (SPEC §4, §6)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from foyer.api.schemas.common import Output
+from foyer.api.schemas.transactions import ExpenseType
+
+
+class Members(Output):
+    member1: str = Field(examples=["Alex"])
+    member2: str = Field(examples=["Sam"])
+
+
+class Key(Output):
+    member1: float = Field(examples=[0.5714])
+    member2: float = Field(examples=[0.4286])
+
+
+class BlockNumbers(Output):
+    total: float
+    member1: float
+    member2: float
+    count: int
+
+
+class FixedLineShare(Output):
+    id: int
+    label: str
+    category: str
+    monthly: float
+    member1: float
+    member2: float
+
+
+class ProvisionShare(Output):
+    id: int
+    name: str
+    icon: str
+    color: str
+    monthly: float
+    member1: float
+    member2: float
+    progress: float | None
+
+
+class FixedBlock(BlockNumbers):
+    lines: list[FixedLineShare]
+
+
+class ProvisionsBlock(BlockNumbers):
+    items: list[ProvisionShare]
+
+
+class Totals(Output):
+    member1: float
+    member2: float
+    grand_total: float
+
+
+class Actuals(Output):
+    income: float
+    fixed_debits: float
+    provision_debits: float
+    excluded: float
+    transactions: int
+
+
+class SummaryRead(Output):
+    month: str = Field(examples=["2025-06"])
+    members: Members
+    key: Key
+    variable: BlockNumbers
+    fixed: FixedBlock
+    provisions: ProvisionsBlock
+    totals: Totals
+    actuals: Actuals
+
+
+class SlimSummaryRead(Output):
+    month: str
+    key: Key
+    variable: BlockNumbers
+    fixed: BlockNumbers
+    provisions: BlockNumbers
+    totals: Totals
+
+
+class DrillDownSummary(Output):
+    category: str
+    month: str
+    total: float
+    count: int
+    avg: float
+    min: float | None = Field(description="Smallest |amount|; null when there is none.")
+    max: float | None
+    previous_total: float
+
+
+class Breakdown(Output):
+    total: float
+    count: int
+
+
+class TagBreakdown(Breakdown):
+    tag: str
+
+
+class LabelBreakdown(Breakdown):
+    label: str
+
+
+class DrillDownDetails(Output):
+    category: str
+    month: str
+    by_tag: list[TagBreakdown]
+    by_label: list[LabelBreakdown]
+
+
+class TrendMonth(Output):
+    month: str
+    variable: float
+    fixed_debits: float
+    provision_debits: float
+    income: float
+    net: float
+    count: int
+
+
+class TrendsRead(Output):
+    months: list[TrendMonth]
+
+
+class CategoryStats(Output):
+    category: str
+    expense_type: ExpenseType
+    count: int
+    total: float
+    avg: float
+    min: float
+    max: float
+
+
+class CategoryAnalytics(Output):
+    month: str
+    items: list[CategoryStats]
+
+
+class ProvisionCalcItem(Output):
+    id: int
+    name: str
+    monthly: float
+    member1: float
+    member2: float
+    progress: float | None
+
+
+class ProvisionCalcTotals(Output):
+    monthly: float
+    member1: float
+    member2: float
+
+
+class ProvisionCalculation(Output):
+    month: str
+    items: list[ProvisionCalcItem]
+    totals: ProvisionCalcTotals

@@ -1,0 +1,114 @@
+"""Transactions (SPEC §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from foyer.api.schemas.common import Category, Input, Money, Output
+from foyer.months import MAX_YEAR, MIN_YEAR
+
+ExpenseType = Literal["VARIABLE", "FIXED", "PROVISION"]
+Sort = Literal["date_desc", "date_asc", "amount_asc", "amount_desc"]
+Tag = Annotated[str, Field(min_length=1, max_length=50)]
+MAX_BULK = 10_000
+MAX_TAGS = 20
+
+
+def _clean_tags(tags: list[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    # Order kept, duplicates dropped: a tag is a set membership, not a count.
+    return list(dict.fromkeys(tag.strip() for tag in tags))
+
+
+class TransactionCreate(Input):
+    date: dt.date = Field(examples=["2025-06-12"])
+    label: str = Field(min_length=1, max_length=500, examples=["CB CARREFOUR 12/06"])
+    amount: Money = Field(examples=[-54.3], description="Negative = debit, positive = credit.")
+    category: Category = Field(default="uncategorized", examples=["courses"])
+    category_parent: Category = Field(default="uncategorized", examples=["alimentation"])
+    account: str = Field(default="main", max_length=100, examples=["joint"])
+    exclude: bool = False
+    expense_type: ExpenseType = "VARIABLE"
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS, examples=[["courses"]])
+    import_id: str | None = Field(default=None, max_length=100)
+
+    @field_validator("date")
+    @classmethod
+    def _date_range(cls, value: dt.date) -> dt.date:
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError(f"date must be between {MIN_YEAR} and {MAX_YEAR}")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return _clean_tags(value) or []
+
+
+class TransactionBulkCreate(Input):
+    items: list[TransactionCreate] = Field(max_length=MAX_BULK, min_length=1)
+
+
+class TransactionBulkCreated(Output):
+    created: int
+    ids: list[int]
+
+
+class TransactionUpdate(Input):
+    """PATCH body (SPEC §5): only these fields can change."""
+
+    category: Category | None = None
+    category_parent: Category | None = None
+    exclude: bool | None = None
+    expense_type: ExpenseType | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+    label: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return _clean_tags(value)
+
+
+class TransactionRead(Output):
+    id: int
+    date: dt.date
+    month: str
+    label: str
+    amount: float
+    category: str
+    category_parent: str
+    account: str
+    exclude: bool
+    expense_type: ExpenseType
+    tags: list[str]
+    import_id: str | None
+    created_at: dt.datetime
+
+
+TRANSACTION_FIELDS = tuple(TransactionRead.model_fields)
+
+
+class TransactionPage(Output):
+    items: list[dict[str, Any]] = Field(
+        description="Transactions, projected to `fields` when given.",
+        examples=[[{"id": 42, "date": "2025-06-12", "label": "CB CARREFOUR", "amount": -54.3}]],
+    )
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+
+
+class HierarchyCategory(Output):
+    category: str
+    total: float
+    count: int
+
+
+class HierarchyParent(Output):
+    category_parent: str
+    total: float
+    count: int
+    categories: list[HierarchyCategory]

@@ -1,0 +1,81 @@
+"""create_app(settings): the one wiring point — state, middleware, error handlers, routers.
+
+A request enters through the middleware list below, then `api/routes/<resource>.py`;
+money rules live in `domain/`, reads behind `read/`, writes in `services/`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from foyer import __version__
+from foyer.api.deps import AppState
+from foyer.api.errors import install_error_handlers
+from foyer.api.middleware import BodySizeLimitMiddleware
+from foyer.api.pagination import CursorCodec
+from foyer.api.routes import api_router
+from foyer.api.routes.health import router as health_router
+from foyer.auth.ratelimit import LoginThrottle
+from foyer.auth.security import resolve_secret
+from foyer.db.engine import make_engine
+from foyer.db.migrate import alembic_config
+from foyer.read import make_reader
+from foyer.settings import Settings
+
+log = logging.getLogger("foyer")
+
+
+class SchemaOutOfDateError(RuntimeError):
+    """The database is not at the latest migration."""
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to serve a database that `foyer migrate` has not brought up to date."""
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != heads:
+        raise SchemaOutOfDateError(
+            f"database schema is at {sorted(current) or 'nothing'}, expected {sorted(heads)}: "
+            "run `foyer migrate`"
+        )
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = engine or make_engine(settings)
+    check_schema(engine)
+    secret = resolve_secret(engine, settings.secret_key)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        reader=make_reader(settings),
+        secret=secret,
+        cursors=CursorCodec(secret),
+        login_throttle=LoginThrottle(settings.login_rate_limit, settings.redis_url),
+    )
+    app = FastAPI(
+        title="foyer",
+        version=__version__,
+        description="Budget dashboard for couples: shared costs split by a key, any month, "
+        "drill-down from category parent to transactions.",
+    )
+    app.state.foyer = state
+    install_error_handlers(app)
+    # Outermost last: the correlation id exists before anything else can answer.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (each worker process builds its own app)."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""Households, users, password hashing, bearer tokens and the login rate limit."""

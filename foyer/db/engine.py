@@ -1,0 +1,105 @@
+"""Engines and connections: SQLite pragmas, the PostgreSQL pool, and write transactions.
+
+SQLite: WAL so readers never block the writer, foreign keys on, a busy timeout instead of
+instant "database is locked", synchronous=NORMAL (durable at checkpoints, safe with WAL),
+a memory map and a larger page cache. Write transactions start with BEGIN IMMEDIATE so two
+writers queue on the lock instead of deadlocking on a read-to-write upgrade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import StaticPool
+
+from foyer.settings import Settings
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA mmap_size=268435456",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA temp_store=MEMORY",
+)
+
+
+def _adapt_datetime(value: dt.datetime) -> str:
+    # SQLAlchemy's SQLite DateTime reads back naive 'YYYY-MM-DD HH:MM:SS.ffffff'; foyer
+    # stores UTC. Only raw-driver bulk inserts reach these adapters (Core converts first).
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+# sqlite3's built-in date adapters are deprecated (3.12); register explicit ones.
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
+sqlite3.register_adapter(dt.datetime, _adapt_datetime)
+
+
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
+
+
+def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # Take transaction control from the sqlite3 module so SQLAlchemy's BEGIN is the real one
+    # (the module would otherwise defer BEGIN to the first write and break isolation).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+    # SQLite's built-in lower() only folds ASCII; label search must match "Électricité".
+    dbapi_connection.create_function("lower", 1, _casefold, deterministic=True)
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("foyer_write") else "BEGIN"
+    conn.exec_driver_sql(mode)
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create the engine for `settings.database_url` with foyer's connection setup."""
+    if settings.is_sqlite:
+        kwargs: dict[str, Any] = {}
+        if settings.sqlite_path is None:
+            # An in-memory database lives in one connection: share it.
+            kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        else:
+            settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            kwargs = {"connect_args": {"check_same_thread": False}, "pool_size": 10}
+        engine = create_engine(settings.database_url, **kwargs)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads; its transaction is rolled back at the end."""
+    with engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that commits only when the block ends without an exception.
+
+    The one place foyer commits (cosmicpython's unit of work): services receive the
+    connection and never commit themselves, so a multi-step write is all or nothing.
+    """
+    with engine.connect().execution_options(foyer_write=True) as conn, conn.begin():
+        yield conn

@@ -1,0 +1,63 @@
+"""Loaders of a household's small tables (config, fixed lines, provisions) as domain objects.
+
+Both read engines and the CRUD services use these: the rows are few (tens), so one indexed
+query each is all they cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from foyer.db.schema import fixed_line, household_config, provision
+from foyer.domain.model import FixedLine, HouseholdConfig, Provision
+
+_CONFIG_FIELDS = (
+    "member1_name",
+    "member2_name",
+    "income1_cents",
+    "income2_cents",
+    "tax_rate1_bp",
+    "tax_rate2_bp",
+    "split_mode",
+    "manual_share1_bp",
+)
+_FIXED_FIELDS = tuple(f.name for f in fields(FixedLine))
+_PROVISION_FIELDS = tuple(f.name for f in fields(Provision))
+
+
+def load_config(conn: Connection, household_id: int) -> HouseholdConfig:
+    """The household's configuration; defaults when it has none yet."""
+    cols = [household_config.c[name] for name in _CONFIG_FIELDS]
+    row = conn.execute(
+        select(*cols).where(household_config.c.household_id == household_id)
+    ).one_or_none()
+    if row is None:
+        return HouseholdConfig()
+    return HouseholdConfig(**row._asdict())
+
+
+def fixed_line_from_row(row: Any) -> FixedLine:
+    return FixedLine(**{name: getattr(row, name) for name in _FIXED_FIELDS})
+
+
+def provision_from_row(row: Any) -> Provision:
+    return Provision(**{name: getattr(row, name) for name in _PROVISION_FIELDS})
+
+
+def load_fixed_lines(conn: Connection, household_id: int) -> list[FixedLine]:
+    cols = [fixed_line.c[name] for name in _FIXED_FIELDS]
+    rows = conn.execute(
+        select(*cols).where(fixed_line.c.household_id == household_id).order_by(fixed_line.c.id)
+    )
+    return [fixed_line_from_row(row) for row in rows]
+
+
+def load_provisions(conn: Connection, household_id: int) -> list[Provision]:
+    cols = [provision.c[name] for name in _PROVISION_FIELDS]
+    rows = conn.execute(
+        select(*cols).where(provision.c.household_id == household_id).order_by(provision.c.id)
+    )
+    return [provision_from_row(row) for row in rows]

@@ -1,0 +1,1 @@
+"""Alembic migrations of foyer's schema (run with `foyer migrate`)."""

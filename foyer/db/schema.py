@@ -1,0 +1,188 @@
+"""Every table and index of foyer (SQLAlchemy Core). Migrations must produce exactly this.
+
+Conventions: tables singular snake_case, money in `*_cents` BIGINT, percentages in `*_bp`
+(hundredths of a percent, so 12.34 % is 1234 and no float is ever stored), `household_id`
+on every row that belongs to a household, constraint names from `NAMING_CONVENTION`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only auto-assigns ids to an INTEGER PRIMARY KEY (the rowid alias); PostgreSQL gets
+# a 64-bit identity so ids never run out at scale.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+SPLIT_MODES = "('key', 'equal', 'member1', 'member2', 'custom')"
+
+
+def _household_fk() -> Column[int]:
+    return Column(
+        "household_id",
+        Integer,
+        ForeignKey("household.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+household = Table(
+    "household",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("name"),
+)
+
+user_account = Table(
+    "user_account",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _household_fk(),
+    Column("email", String(254), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_operator", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("email"),
+    Index(None, "household_id"),
+)
+
+household_config = Table(
+    "household_config",
+    metadata,
+    Column(
+        "household_id",
+        Integer,
+        ForeignKey("household.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("member1_name", String(50), nullable=False),
+    Column("member2_name", String(50), nullable=False),
+    Column("income1_cents", BigInteger, nullable=False),
+    Column("income2_cents", BigInteger, nullable=False),
+    Column("tax_rate1_bp", Integer, nullable=False),
+    Column("tax_rate2_bp", Integer, nullable=False),
+    Column("split_mode", String(10), nullable=False),
+    Column("manual_share1_bp", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("split_mode IN ('income', 'manual')", name="split_mode"),
+    CheckConstraint("income1_cents >= 0 AND income2_cents >= 0", name="income"),
+    CheckConstraint(
+        "tax_rate1_bp BETWEEN 0 AND 10000 AND tax_rate2_bp BETWEEN 0 AND 10000", name="tax_rate"
+    ),
+    CheckConstraint("manual_share1_bp BETWEEN 0 AND 10000", name="manual_share1"),
+)
+
+fixed_line = Table(
+    "fixed_line",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _household_fk(),
+    Column("label", String(200), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("frequency", String(10), nullable=False),
+    Column("split_mode", String(10), nullable=False),
+    Column("custom_share1_bp", Integer, nullable=True),
+    Column("category", String(100), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("amount_cents > 0", name="amount"),
+    CheckConstraint("frequency IN ('monthly', 'quarterly', 'annual')", name="frequency"),
+    CheckConstraint(f"split_mode IN {SPLIT_MODES}", name="split_mode"),
+    Index(None, "household_id", "id"),
+)
+
+provision = Table(
+    "provision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _household_fk(),
+    Column("name", String(100), nullable=False),
+    Column("icon", String(50), nullable=False),
+    Column("color", String(7), nullable=False),
+    Column("display_order", Integer, nullable=False),
+    Column("base", String(10), nullable=False),
+    Column("percentage_bp", Integer, nullable=False),
+    Column("fixed_amount_cents", BigInteger, nullable=False),
+    Column("split_mode", String(10), nullable=False),
+    Column("custom_share1_bp", Integer, nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("start_month", String(7), nullable=True),
+    Column("end_month", String(7), nullable=True),
+    Column("target_amount_cents", BigInteger, nullable=True),
+    Column("current_amount_cents", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("base IN ('total', 'member1', 'member2', 'fixed')", name="base"),
+    CheckConstraint("percentage_bp BETWEEN 0 AND 10000", name="percentage"),
+    CheckConstraint(f"split_mode IN {SPLIT_MODES}", name="split_mode"),
+    Index(None, "household_id", "display_order"),
+)
+
+bank_transaction = Table(
+    "bank_transaction",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _household_fk(),
+    Column("date", Date, nullable=False),
+    Column("month", String(7), nullable=False),  # derived from date: 'YYYY-MM'
+    Column("label", String(500), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("category_parent", String(100), nullable=False),
+    Column("account", String(100), nullable=False),
+    Column("exclude", Boolean, nullable=False),
+    Column("expense_type", String(10), nullable=False),
+    Column("import_id", String(100), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("expense_type IN ('VARIABLE', 'FIXED', 'PROVISION')", name="expense_type"),
+    # The reference read path scans a household's month; listings page in date order.
+    Index(None, "household_id", "month", "category"),
+    Index(None, "household_id", "date", "id"),
+    Index(None, "household_id", "amount_cents", "id"),
+)
+
+transaction_tag = Table(
+    "transaction_tag",
+    metadata,
+    Column(
+        "transaction_id",
+        BigId,
+        ForeignKey("bank_transaction.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("tag", String(50), primary_key=True),
+    _household_fk(),
+    Index(None, "household_id", "tag", "transaction_id"),
+)
+
+instance_secret = Table(
+    "instance_secret",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,54 @@
+"""Calendar months as 'YYYY-MM' strings: parsing, neighbours, ranges and date bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def parse_month(value: str) -> tuple[int, int]:
+    """'2025-06' -> (2025, 6); anything else raises ValueError with a clear message."""
+    match = _MONTH.match(value)
+    if not match:
+        raise ValueError(f"month must be YYYY-MM, got {value!r}")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return year, month
+
+
+def format_month(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def month_of(day: dt.date) -> str:
+    return format_month(day.year, day.month)
+
+
+def add_months(value: str, delta: int) -> str:
+    year, month = parse_month(value)
+    index = year * 12 + (month - 1) + delta
+    return format_month(index // 12, index % 12 + 1)
+
+
+def previous_month(value: str) -> str:
+    return add_months(value, -1)
+
+
+def months_between(start: str, end: str) -> list[str]:
+    """Every month from start to end, inclusive (empty when start > end)."""
+    y1, m1 = parse_month(start)
+    y2, m2 = parse_month(end)
+    count = (y2 * 12 + m2) - (y1 * 12 + m1) + 1
+    return [add_months(start, i) for i in range(max(count, 0))]
+
+
+def month_bounds(value: str) -> tuple[dt.date, dt.date]:
+    """[first day of the month, first day of the next month)."""
+    year, month = parse_month(value)
+    nxt = add_months(value, 1)
+    ny, nm = parse_month(nxt)
+    return dt.date(year, month, 1), dt.date(ny, nm, 1)

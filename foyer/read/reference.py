@@ -1,0 +1,265 @@
+"""The reference read path: every view recomputed from raw transaction rows, every request.
+
+This is the seeds' "before", kept on purpose: it is the oracle the optimised engine is
+tested against and the baseline every benchmark compares to. It favours obviousness over
+speed — plain GROUP BY queries over the month's rows, no precomputed state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
+
+from foyer.db.households import load_config, load_fixed_lines, load_provisions
+from foyer.db.schema import bank_transaction as t
+from foyer.db.schema import transaction_tag
+from foyer.domain.model import ExpenseType, MonthTotals
+from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
+from foyer.money import round_half_up, to_money
+from foyer.months import months_between, previous_month
+
+JSON = dict[str, Any]
+TOP_N = 20
+
+_kept = ~t.c.exclude
+_debit = and_(_kept, t.c.amount_cents < 0)
+
+
+def _sum_if(condition: ColumnElement[bool], value: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return _sum_if(condition, 1)
+
+
+def _debit_of(expense_type: str) -> ColumnElement[bool]:
+    return and_(_debit, t.c.expense_type == expense_type)
+
+
+# Columns of MonthTotals, in order, as aggregate expressions over raw rows.
+_MONTH_TOTAL_COLUMNS = (
+    _sum_if(_debit_of("VARIABLE"), -t.c.amount_cents),
+    _count_if(_debit_of("VARIABLE")),
+    _sum_if(_debit_of("FIXED"), -t.c.amount_cents),
+    _sum_if(_debit_of("PROVISION"), -t.c.amount_cents),
+    _sum_if(and_(_kept, t.c.amount_cents > 0), t.c.amount_cents),
+    _sum_if(t.c.exclude, func.abs(t.c.amount_cents)),
+    func.count(),
+)
+
+
+def _month_totals(row: Sequence[Any]) -> MonthTotals:
+    # int(): PostgreSQL's SUM(bigint) is NUMERIC and arrives as Decimal.
+    return MonthTotals(*(int(value) for value in row))
+
+
+def _debit_stats(total: int, count: int) -> JSON:
+    return {
+        "total": to_money(total),
+        "count": count,
+        "avg": to_money(round_half_up(Fraction(total, count))) if count else 0.0,
+    }
+
+
+class ReferenceReader:
+    """DashboardReader computing everything from `bank_transaction` rows."""
+
+    name = "reference"
+
+    def month_totals(self, conn: Connection, *, household_id: int, month: str) -> MonthTotals:
+        row = conn.execute(
+            select(*_MONTH_TOTAL_COLUMNS).where(
+                t.c.household_id == household_id, t.c.month == month
+            )
+        ).one()
+        return _month_totals(row)
+
+    def summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        return dashboard_summary(
+            month=month,
+            config=load_config(conn, household_id),
+            fixed_lines=load_fixed_lines(conn, household_id),
+            provisions=load_provisions(conn, household_id),
+            totals=self.month_totals(conn, household_id=household_id, month=month),
+        )
+
+    def slim_summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        return slim_summary(self.summary(conn, household_id=household_id, month=month))
+
+    def hierarchy(self, conn: Connection, *, household_id: int, month: str) -> list[JSON]:
+        rows = conn.execute(
+            select(
+                t.c.category_parent,
+                t.c.category,
+                func.sum(-t.c.amount_cents),
+                func.count(),
+            )
+            .where(t.c.household_id == household_id, t.c.month == month, _debit)
+            .group_by(t.c.category_parent, t.c.category)
+        ).all()
+        parents: dict[str, list[tuple[str, int, int]]] = {}
+        for parent, category, total, count in rows:
+            parents.setdefault(parent, []).append((category, int(total), int(count)))
+        result = []
+        for parent, cats in parents.items():
+            cats.sort(key=lambda c: (-c[1], c[0]))
+            result.append(
+                {
+                    "category_parent": parent,
+                    "total": sum(c[1] for c in cats),
+                    "count": sum(c[2] for c in cats),
+                    "categories": [
+                        {"category": c, "total": to_money(tot), "count": n} for c, tot, n in cats
+                    ],
+                }
+            )
+        result.sort(key=lambda p: (-p["total"], p["category_parent"]))
+        for parent_row in result:
+            parent_row["total"] = to_money(parent_row["total"])
+        return result
+
+    def _category_stats(
+        self, conn: Connection, household_id: int, category: str, month: str
+    ) -> tuple[int, int, int | None, int | None]:
+        total, count, low, high = conn.execute(
+            select(
+                func.coalesce(func.sum(-t.c.amount_cents), 0),
+                func.count(),
+                func.min(-t.c.amount_cents),
+                func.max(-t.c.amount_cents),
+            ).where(
+                t.c.household_id == household_id,
+                t.c.month == month,
+                t.c.category == category,
+                _debit,
+            )
+        ).one()
+        return (
+            int(total),
+            int(count),
+            None if low is None else int(low),
+            None if high is None else int(high),
+        )
+
+    def drill_down_summary(
+        self, conn: Connection, *, household_id: int, category: str, month: str
+    ) -> JSON:
+        total, count, low, high = self._category_stats(conn, household_id, category, month)
+        previous, _, _, _ = self._category_stats(
+            conn, household_id, category, previous_month(month)
+        )
+        return {
+            "category": category,
+            "month": month,
+            **_debit_stats(total, count),
+            "min": None if low is None else to_money(low),
+            "max": None if high is None else to_money(high),
+            "previous_total": to_money(previous),
+        }
+
+    def drill_down_details(
+        self, conn: Connection, *, household_id: int, category: str, month: str
+    ) -> JSON:
+        where = (
+            t.c.household_id == household_id,
+            t.c.month == month,
+            t.c.category == category,
+            _debit,
+        )
+        total = func.sum(-t.c.amount_cents)
+        tag = transaction_tag.c.tag
+        by_tag = conn.execute(
+            select(tag, total, func.count())
+            .select_from(t.join(transaction_tag, transaction_tag.c.transaction_id == t.c.id))
+            .where(*where)
+            .group_by(tag)
+            .order_by(total.desc(), tag)
+            .limit(TOP_N)
+        ).all()
+        by_label = conn.execute(
+            select(t.c.label, total, func.count())
+            .where(*where)
+            .group_by(t.c.label)
+            .order_by(total.desc(), t.c.label)
+            .limit(TOP_N)
+        ).all()
+        return {
+            "category": category,
+            "month": month,
+            "by_tag": [{"tag": k, "total": to_money(int(v)), "count": n} for k, v, n in by_tag],
+            "by_label": [
+                {"label": k, "total": to_money(int(v)), "count": n} for k, v, n in by_label
+            ],
+        }
+
+    def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+        rows = conn.execute(
+            select(t.c.month, *_MONTH_TOTAL_COLUMNS)
+            .where(t.c.household_id == household_id, t.c.month.between(start, end))
+            .group_by(t.c.month)
+        ).all()
+        by_month = {row[0]: _month_totals(row[1:]) for row in rows}
+        months = []
+        for month in months_between(start, end):
+            m = by_month.get(month, MonthTotals())
+            net = m.income_cents - m.variable_cents - m.fixed_debits_cents
+            months.append(
+                {
+                    "month": month,
+                    "variable": to_money(m.variable_cents),
+                    "fixed_debits": to_money(m.fixed_debits_cents),
+                    "provision_debits": to_money(m.provision_debits_cents),
+                    "income": to_money(m.income_cents),
+                    "net": to_money(net - m.provision_debits_cents),
+                    "count": m.transactions,
+                }
+            )
+        return {"months": months}
+
+    def analytics_categories(
+        self,
+        conn: Connection,
+        *,
+        household_id: int,
+        month: str,
+        expense_types: Sequence[ExpenseType],
+    ) -> JSON:
+        total = func.sum(-t.c.amount_cents)
+        rows = conn.execute(
+            select(
+                t.c.category,
+                t.c.expense_type,
+                func.count(),
+                total,
+                func.min(-t.c.amount_cents),
+                func.max(-t.c.amount_cents),
+            )
+            .where(
+                t.c.household_id == household_id,
+                t.c.month == month,
+                t.c.expense_type.in_(list(expense_types)),
+                _debit,
+            )
+            .group_by(t.c.category, t.c.expense_type)
+            .order_by(total.desc(), t.c.category, t.c.expense_type)
+        ).all()
+        items = [
+            {
+                "category": category,
+                "expense_type": expense_type,
+                **_debit_stats(int(tot), count),
+                "min": to_money(int(low)),
+                "max": to_money(int(high)),
+            }
+            for category, expense_type, count, tot, low, high in rows
+        ]
+        return {"month": month, "items": items}
+
+    def provisions_calculate(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        return provisions_calculation(
+            load_provisions(conn, household_id), load_config(conn, household_id), month
+        )

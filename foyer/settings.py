@@ -1,0 +1,79 @@
+"""Every runtime knob of foyer, read from the environment (and `.env`), in one place.
+
+Each field documents itself; `docs/CONFIGURATION.md` is generated from the same text
+by hand and must stay in sync (tests/test_settings.py checks that every field is named there).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """foyer's settings; environment variables are the field names prefixed with FOYER_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FOYER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./foyer.db",
+        description="SQLAlchemy URL. sqlite:///path (embedded default) or postgresql://user@host/db.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for state shared between processes (login rate limits). "
+        "Unset: kept in-process.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs bearer tokens and pagination cursors. Unset: generated once and stored "
+        "in the database (table instance_secret), never a built-in default.",
+    )
+    engine: Literal["optimized", "reference"] = Field(
+        default="optimized",
+        description="Dashboard read path. `reference` recomputes from raw rows (oracle, baseline).",
+    )
+    cache: Literal["on", "off"] = Field(default="on", description="Response cache on or off.")
+    token_ttl_minutes: int = Field(default=60 * 24 * 7, ge=1, description="Bearer token lifetime.")
+    login_rate_limit: str = Field(
+        default="5/minute",
+        description="Failed logins allowed per email and client address (limits syntax).",
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="Requests with a larger body get 413."
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
+    db_max_overflow: int = Field(default=10, ge=0, description="Extra PostgreSQL connections.")
+    log_level: str = Field(default="INFO", description="Log level of the foyer logger.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        # Users write the URL their tools know; SQLAlchemy needs the driver spelled out.
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("FOYER_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def sqlite_path(self) -> Path | None:
+        """The database file for sqlite:///path URLs (None for PostgreSQL and :memory:)."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[-1].split("?", 1)[0]
+        if path in ("", ":memory:"):
+            return None
+        return Path(path)

@@ -1,0 +1,130 @@
+"""Test wiring: every DB-backed test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: one database per test run (`foyer_test_<random>`), created here and dropped
+at the end; the shared server is never otherwise touched. When it is unreachable the
+PostgreSQL half skips with the reason, unless FOYER_REQUIRE_SERVICES=1 (CI), where it fails.
+Each test starts from empty tables (deleted after the previous test), so order never matters.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from foyer.app import create_app
+from foyer.db.engine import make_engine
+from foyer.db.migrate import upgrade
+from foyer.db.schema import instance_secret, metadata
+from foyer.settings import Settings
+from tests.factories import Api, household_api
+
+PG_ADMIN_URL = os.environ.get(
+    "FOYER_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_SERVICES = os.environ.get("FOYER_REQUIRE_SERVICES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip, or fail when services are required (CI)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (FOYER_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this run's own, dropped afterwards."""
+    name = f"foyer_test_{secrets.token_hex(4)}"
+    try:
+        with _pg_admin() as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        service_unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}")
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def settings_for(
+    backend: str, tmp: Path, request: pytest.FixtureRequest, **overrides: object
+) -> Settings:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / 'foyer.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    return Settings(database_url=url, secret_key=None, _env_file=None, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def migrated(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Settings, Engine]]:
+    """Settings and an engine on a freshly migrated database of this backend."""
+    settings = settings_for(backend, tmp_path_factory.mktemp(backend), request)
+    engine = make_engine(settings)
+    upgrade(engine)
+    yield settings, engine
+    engine.dispose()
+
+
+def _clean(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table is not instance_secret:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def engine(migrated: tuple[Settings, Engine]) -> Iterator[Engine]:
+    _settings, eng = migrated
+    yield eng
+    _clean(eng)
+
+
+@pytest.fixture(scope="session")
+def session_app(migrated: tuple[Settings, Engine]) -> FastAPI:
+    settings, eng = migrated
+    return create_app(settings, engine=eng)
+
+
+@pytest.fixture
+def app(session_app: FastAPI, engine: Engine) -> FastAPI:
+    session_app.state.foyer.login_throttle.storage.reset()
+    return session_app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient, engine: Engine) -> Api:
+    """A logged-in client for a fresh household."""
+    return household_api(client, engine, email="alex@example.com", household="Home")
+
+
+@pytest.fixture
+def other_api(client: TestClient, engine: Engine) -> Api:
+    """A logged-in client for a second, unrelated household."""
+    return household_api(client, engine, email="mallory@example.com", household="Elsewhere")

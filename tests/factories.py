@@ -1,0 +1,117 @@
+"""Plain factory functions with keyword overrides (no factory framework needed)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from foyer.auth.security import hash_password
+from foyer.auth.service import User, create_user
+from foyer.db.engine import unit_of_work
+
+PASSWORD = "correct horse battery"
+
+
+@functools.cache
+def _password_hash() -> str:
+    # argon2 is slow by design; hash the shared test password once per run.
+    return hash_password(PASSWORD)
+
+
+def make_user(
+    engine: Engine,
+    *,
+    email: str = "alex@example.com",
+    household: str = "Home",
+    operator: bool = False,
+) -> User:
+    with unit_of_work(engine) as conn:
+        return create_user(
+            conn,
+            email=email,
+            password=PASSWORD,
+            household_name=household,
+            operator=operator,
+            password_hash=_password_hash(),
+        )
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def make_transaction(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "date": "2025-06-12",
+        "label": "CB CARREFOUR 12/06",
+        "amount": -54.3,
+        "category": "courses",
+        "category_parent": "alimentation",
+        "account": "joint",
+        "exclude": False,
+        "expense_type": "VARIABLE",
+        "tags": [],
+    }
+    body.update(overrides)
+    return body
+
+
+def make_fixed_line(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "label": "Loyer",
+        "amount": 1150,
+        "frequency": "monthly",
+        "split_mode": "key",
+        "category": "logement",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_provision(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "Vacances", "base": "total", "percentage": 5}
+    body.update(overrides)
+    return body
+
+
+class Api:
+    """A logged-in client for one household, with short helpers."""
+
+    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params=params, headers=self.headers)
+
+    def post(self, path: str, json: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers)
+
+    def put(self, path: str, json: Any) -> Any:
+        return self.client.put(f"/api/v1{path}", json=json, headers=self.headers)
+
+    def patch(self, path: str, json: Any) -> Any:
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers)
+
+    def delete(self, path: str) -> Any:
+        return self.client.delete(f"/api/v1{path}", headers=self.headers)
+
+    def ok(self, path: str, **params: Any) -> Any:
+        response = self.get(path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def create_transactions(self, *items: dict[str, Any]) -> list[int]:
+        response = self.post("/transactions/bulk", {"items": list(items)})
+        assert response.status_code == 201, response.text
+        return list(response.json()["ids"])
+
+
+def household_api(client: TestClient, engine: Engine, *, email: str, household: str) -> Api:
+    make_user(engine, email=email, household=household)
+    return Api(client, login(client, email))
