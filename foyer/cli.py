@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from foyer.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="foyer: the couple's budget dashboard.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -18,10 +23,16 @@ app.add_typer(user_app, name="user")
 console = Console()
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    """An engine for one command, its pool closed afterwards."""
     from foyer.db.engine import make_engine
 
-    return make_engine(settings)
+    engine = make_engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -55,12 +66,13 @@ def migrate(
     """Bring the database schema up to date (or down with --down)."""
     from foyer.db import migrate as migrations
 
-    engine = _engine(Settings())
-    if down:
-        migrations.downgrade(engine, revision)
-    else:
-        migrations.upgrade(engine, revision)
-    console.print(f"schema at {sorted(migrations.current_heads(engine)) or 'base'}")
+    with _engine(Settings()) as engine:
+        if down:
+            migrations.downgrade(engine, revision)
+        else:
+            migrations.upgrade(engine, revision)
+        heads = sorted(migrations.current_heads(engine))
+    console.print(f"schema at {heads or 'base'}")
 
 
 @user_app.command("create")
@@ -77,7 +89,7 @@ def user_create(
     if len(password) < 8:
         raise typer.BadParameter("password must have at least 8 characters")
     try:
-        with unit_of_work(_engine(Settings())) as conn:
+        with _engine(Settings()) as engine, unit_of_work(engine) as conn:
             user = create_user(
                 conn, email=email, password=password, household_name=household, operator=operator
             )
@@ -113,7 +125,8 @@ def demo(
         password=password,
     )
     try:
-        logins = load_demo(_engine(Settings()), spec, console=console)
+        with _engine(Settings()) as engine:
+            logins = load_demo(engine, spec, console=console)
     except DemoExistsError as exc:
         if if_missing:
             console.print(f"demo data already present ({exc})")

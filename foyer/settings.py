@@ -64,6 +64,13 @@ class Settings(BaseSettings):
             raise ValueError("FOYER_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < 32:
+            raise ValueError("FOYER_SECRET_KEY must be at least 32 bytes (HS256 key length)")
+        return value
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -128,3 +128,18 @@ def api(client: TestClient, engine: Engine) -> Api:
 def other_api(client: TestClient, engine: Engine) -> Api:
     """A logged-in client for a second, unrelated household."""
     return household_api(client, engine, email="mallory@example.com", household="Elsewhere")
+
+
+@pytest.fixture
+def scratch_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty, unmigrated database of this backend, for migration and CLI tests."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    base_url = request.getfixturevalue("pg_url")
+    name = f"foyer_scratch_{secrets.token_hex(4)}"
+    with _pg_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{base_url.rsplit('/', 1)[0]}/{name}"
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -80,9 +80,8 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
-    return envelope(
-        exc.status_code, CODES.get(exc.status_code, "error"), message, headers=exc.headers
-    )
+    headers = dict(exc.headers) if exc.headers else None
+    return envelope(exc.status_code, CODES.get(exc.status_code, "error"), message, headers=headers)
 
 
 def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
@@ -101,7 +100,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         return envelope(413, CODES[413], "too many items in one request", errors)
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(part) for part in first["loc"])
-    return envelope(422, CODES[422], f"{where}: {first['msg']}" if where else first["msg"], errors)
+    message = str(first["msg"])
+    return envelope(422, CODES[422], f"{where}: {message}" if where else message, errors)
 
 
 async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:

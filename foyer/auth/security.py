@@ -76,7 +76,7 @@ def resolve_secret(engine: Engine, configured: str | None) -> str:
     with engine.connect() as conn:
         existing = conn.execute(query).scalar_one_or_none()
     if existing is not None:
-        return existing
+        return str(existing)
     try:
         with unit_of_work(engine) as conn:
             conn.execute(

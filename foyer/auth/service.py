@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from foyer.auth.security import hash_password, verify_password
 from foyer.db.schema import household, household_config, user_account
@@ -86,7 +87,7 @@ def create_user(
     return User(int(user_id), email, household_id, household_name, operator)
 
 
-def _user_query():  # type: ignore[no-untyped-def]
+def _user_query() -> Select[Any]:
     return select(
         user_account.c.id,
         user_account.c.email,

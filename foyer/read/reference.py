@@ -65,6 +65,26 @@ def _debit_stats(total: int, count: int) -> JSON:
     }
 
 
+def nest_hierarchy(parents: dict[str, list[tuple[str, int, int]]]) -> list[JSON]:
+    """{parent: [(category, total cents, count)]} as SPEC §5's sorted hierarchy."""
+    ranked = []
+    for parent, cats in parents.items():
+        cats.sort(key=lambda c: (-c[1], c[0]))
+        ranked.append((sum(c[1] for c in cats), sum(c[2] for c in cats), parent, cats))
+    ranked.sort(key=lambda p: (-p[0], p[2]))
+    return [
+        {
+            "category_parent": parent,
+            "total": to_money(total),
+            "count": count,
+            "categories": [
+                {"category": c, "total": to_money(tot), "count": n} for c, tot, n in cats
+            ],
+        }
+        for total, count, parent, cats in ranked
+    ]
+
+
 class ReferenceReader:
     """DashboardReader computing everything from `bank_transaction` rows."""
 
@@ -104,23 +124,7 @@ class ReferenceReader:
         parents: dict[str, list[tuple[str, int, int]]] = {}
         for parent, category, total, count in rows:
             parents.setdefault(parent, []).append((category, int(total), int(count)))
-        result = []
-        for parent, cats in parents.items():
-            cats.sort(key=lambda c: (-c[1], c[0]))
-            result.append(
-                {
-                    "category_parent": parent,
-                    "total": sum(c[1] for c in cats),
-                    "count": sum(c[2] for c in cats),
-                    "categories": [
-                        {"category": c, "total": to_money(tot), "count": n} for c, tot, n in cats
-                    ],
-                }
-            )
-        result.sort(key=lambda p: (-p["total"], p["category_parent"]))
-        for parent_row in result:
-            parent_row["total"] = to_money(parent_row["total"])
-        return result
+        return nest_hierarchy(parents)
 
     def _category_stats(
         self, conn: Connection, household_id: int, category: str, month: str

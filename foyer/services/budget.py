@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Table, select
 
@@ -13,6 +14,8 @@ from foyer.db.schema import fixed_line, household_config, provision
 from foyer.domain.model import FixedLine, HouseholdConfig, Provision
 from foyer.domain.rules import fixed_line_monthly, provision_progress
 from foyer.money import from_basis_points, ratio_4, to_basis_points, to_cents, to_money
+
+Row = TypeVar("Row")
 
 # API field -> (column, kind). Kinds convert between JSON numbers and stored integers.
 _CONFIG_MAP = {
@@ -141,41 +144,45 @@ def _api_input(kind: str, value: Any) -> Any:
     return Decimal(value) / 100
 
 
-class SmallTable:
-    """CRUD of a household-owned table whose rows map to a domain object."""
+class SmallTable(Generic[Row]):
+    """CRUD of a household-owned table whose rows map to a domain dataclass."""
 
-    def __init__(self, table: Table, mapping: dict[str, tuple[str, str]], row_type: type) -> None:
+    def __init__(
+        self, table: Table, mapping: dict[str, tuple[str, str]], row_type: type[Row]
+    ) -> None:
         self.table = table
         self.mapping = mapping
         self.row_type = row_type
-        self.fields = list(row_type.__dataclass_fields__)
+        self.fields = [f.name for f in fields(cast(Any, row_type))]
 
     def _select(self, household_id: int) -> Any:
         cols = [self.table.c[name] for name in self.fields]
         return select(*cols).where(self.table.c.household_id == household_id)
 
-    def list(self, conn: Connection, *, household_id: int) -> list[Any]:
+    def list(self, conn: Connection, *, household_id: int) -> list[Row]:
         rows = conn.execute(self._select(household_id).order_by(self.table.c.id))
         return [self.row_type(**row._asdict()) for row in rows]
 
-    def get(self, conn: Connection, *, household_id: int, item_id: int) -> Any | None:
+    def get(self, conn: Connection, *, household_id: int, item_id: int) -> Row | None:
         row = conn.execute(
             self._select(household_id).where(self.table.c.id == item_id)
         ).one_or_none()
         return None if row is None else self.row_type(**row._asdict())
 
-    def create(self, conn: Connection, *, household_id: int, data: dict[str, Any]) -> Any:
+    def create(self, conn: Connection, *, household_id: int, data: dict[str, Any]) -> Row:
         values = to_columns(self.mapping, data)
         new_id = conn.execute(
             self.table.insert()
             .values(household_id=household_id, created_at=_now(), **values)
             .returning(self.table.c.id)
         ).scalar_one()
-        return self.get(conn, household_id=household_id, item_id=int(new_id))
+        created = self.get(conn, household_id=household_id, item_id=int(new_id))
+        assert created is not None  # just inserted in this transaction
+        return created
 
     def replace(
         self, conn: Connection, *, household_id: int, item_id: int, data: dict[str, Any]
-    ) -> Any | None:
+    ) -> Row | None:
         result = conn.execute(
             self.table.update()
             .where(self.table.c.household_id == household_id, self.table.c.id == item_id)
@@ -194,5 +201,5 @@ class SmallTable:
         return bool(result.rowcount)
 
 
-fixed_lines = SmallTable(fixed_line, _FIXED_MAP, FixedLine)
-provisions = SmallTable(provision, _PROVISION_MAP, Provision)
+fixed_lines: SmallTable[FixedLine] = SmallTable(fixed_line, _FIXED_MAP, FixedLine)
+provisions: SmallTable[Provision] = SmallTable(provision, _PROVISION_MAP, Provision)

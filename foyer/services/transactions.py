@@ -107,7 +107,8 @@ def _copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     plain executemany of tuples on SQLite are 3–10x faster than Core's per-row parameter
     processing, and `demo` must load a million rows in well under a minute.
     """
-    raw = conn.connection.dbapi_connection
+    # The driver's own connection (sqlite3 or psycopg), inside SQLAlchemy's transaction.
+    raw: Any = conn.connection.dbapi_connection
     assert raw is not None
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":

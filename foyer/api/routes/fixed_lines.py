@@ -68,10 +68,12 @@ def update_fixed_line(
         try:
             valid = FixedLineCreate.model_validate(merged)
         except ValidationError as exc:
-            raise ApiError(422, str(exc.errors()[0]["msg"]), details=exc.errors()) from exc
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            raise ApiError(422, str(errors[0]["msg"]), details=errors) from exc
         line = fixed_lines.replace(
             conn, household_id=claims.household_id, item_id=line_id, data=valid.model_dump()
         )
+    assert line is not None  # found above, same transaction
     return budget.fixed_line_read(line)
 
 

@@ -78,10 +78,12 @@ def update_provision(
         try:
             valid = ProvisionCreate.model_validate(merged)
         except ValidationError as exc:
-            raise ApiError(422, str(exc.errors()[0]["msg"]), details=exc.errors()) from exc
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            raise ApiError(422, str(errors[0]["msg"]), details=errors) from exc
         item = provisions.replace(
             conn, household_id=claims.household_id, item_id=provision_id, data=valid.model_dump()
         )
+    assert item is not None  # found above, same transaction
     return budget.provision_read(item)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -73,15 +74,15 @@ class ProvisionCreate(Input):
     color: str = Field(default="#4F46E5", examples=["#0EA5E9"])
     display_order: int = Field(default=0, ge=-1_000_000, le=1_000_000)
     base: ProvisionBase = "total"
-    percentage: Percent = Field(default=0, examples=[5.0])  # type: ignore[assignment]
-    fixed_amount: NonNegativeMoney = Field(default=0, examples=[0])  # type: ignore[assignment]
+    percentage: Percent = Field(default=Decimal(0), examples=[5.0])
+    fixed_amount: NonNegativeMoney = Field(default=Decimal(0), examples=[0])
     split_mode: SplitMode = "key"
     custom_share1: Percent | None = None
     is_active: bool = True
     start_month: Month | None = None
     end_month: Month | None = None
     target_amount: PositiveMoney | None = Field(default=None, examples=[3000.0])
-    current_amount: NonNegativeMoney = Field(default=0, examples=[450.0])  # type: ignore[assignment]
+    current_amount: NonNegativeMoney = Field(default=Decimal(0), examples=[450.0])
 
     @field_validator("color")
     @classmethod

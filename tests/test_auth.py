@@ -1,0 +1,154 @@
+"""Login, bearer tokens, the instance secret and the login rate limit (SPEC §7)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from foyer.auth.ratelimit import LoginThrottle
+from foyer.auth.security import issue_token, resolve_secret
+from foyer.db.schema import user_account
+from tests.conftest import service_unavailable
+from tests.factories import PASSWORD, login, make_user
+from tests.test_api_basics import assert_envelope
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def test_login_and_me(client: TestClient, engine: Engine) -> None:
+    user = make_user(engine, email="Alex@Example.com", household="Home", operator=True)
+    headers = login(client, "alex@example.com")  # emails are case-insensitive
+    me = client.get("/api/v1/auth/me", headers=headers).json()
+    assert me == {
+        "id": user.id,
+        "email": "alex@example.com",
+        "household_id": user.household_id,
+        "household_name": "Home",
+        "is_operator": True,
+    }
+
+
+def test_token_response_shape(client: TestClient, engine: Engine) -> None:
+    make_user(engine)
+    body = client.post(
+        TOKEN_URL, data={"username": "alex@example.com", "password": PASSWORD}
+    ).json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] > 0
+    assert body["access_token"].count(".") == 2
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("alex@example.com", "wrong password"), ("nobody@example.com", PASSWORD)],
+)
+def test_bad_credentials_are_401(
+    client: TestClient, engine: Engine, email: str, password: str
+) -> None:
+    make_user(engine)
+    response = client.post(TOKEN_URL, data={"username": email, "password": password})
+    assert_envelope(response, 401, "unauthorized")
+
+
+def test_missing_form_fields_are_422(client: TestClient) -> None:
+    assert_envelope(client.post(TOKEN_URL, data={"username": "x"}), 422, "validation_error")
+
+
+def test_passwords_are_stored_as_argon2_hashes(engine: Engine) -> None:
+    make_user(engine)
+    with engine.connect() as conn:
+        stored = conn.execute(select(user_account.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_repeated_failures_are_rate_limited(
+    client: TestClient, engine: Engine, app: FastAPI
+) -> None:
+    make_user(engine)
+    allowed = app.state.foyer.login_throttle.item.amount
+    bad = {"username": "alex@example.com", "password": "nope"}
+    for _ in range(allowed):
+        assert client.post(TOKEN_URL, data=bad).status_code == 401
+    blocked = client.post(TOKEN_URL, data=bad)
+    assert_envelope(blocked, 429, "rate_limited")
+    assert int(blocked.headers["Retry-After"]) >= 1
+    # Even the right password waits out the window: that is what stops guessing.
+    good = {"username": "alex@example.com", "password": PASSWORD}
+    assert client.post(TOKEN_URL, data=good).status_code == 429
+    # Another account from the same client is not punished for it.
+    make_user(engine, email="sam@example.com")
+    assert (
+        client.post(
+            TOKEN_URL, data={"username": "sam@example.com", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+def test_successful_logins_are_not_limited(
+    client: TestClient, engine: Engine, app: FastAPI
+) -> None:
+    make_user(engine)
+    for _ in range(app.state.foyer.login_throttle.item.amount + 2):
+        login(client, "alex@example.com")
+
+
+def test_expired_token_is_401(client: TestClient, engine: Engine, app: FastAPI) -> None:
+    user = make_user(engine)
+    token = issue_token(
+        app.state.foyer.secret, user_id=user.id, household_id=user.household_id, ttl_minutes=-1
+    )
+    response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert_envelope(response, 401, "unauthorized")
+
+
+def test_token_signed_with_another_key_is_401(client: TestClient, engine: Engine) -> None:
+    user = make_user(engine)
+    token = issue_token(
+        "another instance key, long enough for HS256",
+        user_id=user.id,
+        household_id=user.household_id,
+        ttl_minutes=5,
+    )
+    response = client.get("/api/v1/config", headers={"Authorization": f"Bearer {token}"})
+    assert_envelope(response, 401, "unauthorized")
+
+
+def test_partners_share_one_household(client: TestClient, engine: Engine) -> None:
+    alex = make_user(engine, email="alex@example.com", household="Home")
+    sam = make_user(engine, email="sam@example.com", household="Home")
+    assert alex.household_id == sam.household_id
+    alex_api = login(client, "alex@example.com")
+    sam_api = login(client, "sam@example.com")
+    client.put("/api/v1/config", json={"member1_name": "Alex"}, headers=alex_api)
+    assert client.get("/api/v1/config", headers=sam_api).json()["member1_name"] == "Alex"
+
+
+def test_generated_secret_is_stored_once_and_reused(engine: Engine) -> None:
+    first = resolve_secret(engine, None)
+    assert len(first) >= 40
+    assert resolve_secret(engine, None) == first  # every process gets the same key
+    configured = "a configured key of at least thirty-two bytes"
+    assert resolve_secret(engine, configured) == configured
+
+
+def test_redis_throttle_is_shared_between_processes() -> None:
+    url = os.environ.get("FOYER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"foyer-test-{secrets.token_hex(4)}"
+    first = LoginThrottle("2/minute", url, prefix=prefix)
+    if not first.storage.check():
+        service_unavailable(f"Redis unreachable at {url}")
+    second = LoginThrottle("2/minute", url, prefix=prefix)  # another API process
+    try:
+        first.record_failure("alex@example.com", "10.0.0.1")
+        second.record_failure("alex@example.com", "10.0.0.1")
+        assert not first.allowed("alex@example.com", "10.0.0.1")
+        assert second.allowed("sam@example.com", "10.0.0.1")
+    finally:
+        first.reset("alex@example.com", "10.0.0.1")

@@ -1,0 +1,81 @@
+"""The `foyer` CLI: migrate, user create, demo."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from foyer.cli import app
+from foyer.db.engine import make_engine
+from foyer.db.schema import bank_transaction, fixed_line, household, provision, user_account
+from foyer.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("FOYER_DATABASE_URL", scratch_url)
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    return scratch_url
+
+
+def _count(url: str, table) -> int:  # type: ignore[no-untyped-def]
+    engine = make_engine(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+    with engine.connect() as conn:
+        value = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    engine.dispose()
+    return value
+
+
+def test_user_create_joins_household_by_name(cli_env: str) -> None:
+    base = ["user", "create", "--household", "Home", "--password", "long enough pw"]
+    assert runner.invoke(app, [*base, "--email", "alex@example.com"]).exit_code == 0
+    assert runner.invoke(app, [*base, "--email", "sam@example.com", "--operator"]).exit_code == 0
+    assert _count(cli_env, household) == 1
+    assert _count(cli_env, user_account) == 2
+    duplicate = runner.invoke(app, [*base, "--email", "alex@example.com"])
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
+
+
+def test_user_create_rejects_short_password(cli_env: str) -> None:
+    result = runner.invoke(
+        app, ["user", "create", "--email", "a@b.c", "--password", "short", "--household", "H"]
+    )
+    assert result.exit_code != 0
+    assert _count(cli_env, user_account) == 0
+
+
+def test_demo_creates_households_and_data_once(cli_env: str) -> None:
+    args = [
+        "demo",
+        "--months",
+        "3",
+        "--transactions-per-month",
+        "40",
+        "--households",
+        "2",
+        "--password",
+        "demo-pass-1",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "demo@foyer.local" in result.output and "demo2@foyer.local" in result.output
+    assert _count(cli_env, bank_transaction) == 3 * 40 * 2
+    assert _count(cli_env, fixed_line) == 12 * 2
+    assert _count(cli_env, provision) == 6 * 2
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1
+    assert runner.invoke(app, [*args, "--if-missing"]).exit_code == 0
+    assert _count(cli_env, bank_transaction) == 3 * 40 * 2
+
+
+def test_migrate_down_and_up(cli_env: str) -> None:
+    down = runner.invoke(app, ["migrate", "--down", "--revision", "base"])
+    assert down.exit_code == 0, down.output
+    assert "base" in down.output
+    up = runner.invoke(app, ["migrate"])
+    assert "0001" in up.output
