@@ -46,6 +46,7 @@ def serve(
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the start-up schema check
     console.print(f"foyer on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "foyer.app:create_app_from_env",

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from foyer.auth.security import hash_password
+from foyer.auth.security import hash_password, issue_token
 from foyer.auth.service import User, create_user
 from foyer.db.engine import unit_of_work
 
@@ -113,5 +113,12 @@ class Api:
 
 
 def household_api(client: TestClient, engine: Engine, *, email: str, household: str) -> Api:
-    make_user(engine, email=email, household=household)
-    return Api(client, login(client, email))
+    """A user in `household` with a bearer token minted directly.
+
+    Logging in over HTTP costs an argon2 verification (slow by design) per test; the login
+    flow itself is covered in test_auth.py.
+    """
+    user = make_user(engine, email=email, household=household)
+    secret = client.app.state.foyer.secret  # type: ignore[attr-defined]
+    token = issue_token(secret, user_id=user.id, household_id=user.household_id, ttl_minutes=60)
+    return Api(client, {"Authorization": f"Bearer {token}"})

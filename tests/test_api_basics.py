@@ -28,7 +28,9 @@ def test_health_and_ready(client: TestClient) -> None:
 
 def test_correlation_id_is_echoed(client: TestClient) -> None:
     cid = "5f6c0a3e2b9d4c6f8e1a7b3c9d2e4f60"
-    assert client.get("/health", headers={"X-Correlation-ID": cid}).headers["X-Correlation-ID"] == cid
+    assert (
+        client.get("/health", headers={"X-Correlation-ID": cid}).headers["X-Correlation-ID"] == cid
+    )
 
 
 def test_unknown_route_is_404_envelope(client: TestClient) -> None:

@@ -63,7 +63,8 @@ def test_demo_creates_households_and_data_once(cli_env: str) -> None:
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "demo@foyer.local" in result.output and "demo2@foyer.local" in result.output
+    assert "demo@foyer.local" in result.output
+    assert "demo2@foyer.local" in result.output
     assert _count(cli_env, bank_transaction) == 3 * 40 * 2
     assert _count(cli_env, fixed_line) == 12 * 2
     assert _count(cli_env, provision) == 6 * 2

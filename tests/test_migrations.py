@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -11,8 +12,6 @@ from foyer.db.engine import make_engine
 from foyer.db.migrate import current_heads, downgrade, upgrade
 from foyer.db.schema import metadata
 from foyer.settings import Settings
-
-import pytest
 
 
 def _engine(url: str):  # type: ignore[no-untyped-def]

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    and_,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
@@ -196,7 +207,8 @@ def to_read(row: Any, tags: list[str]) -> dict[str, Any]:
         "expense_type": row.expense_type,
         "tags": tags,
         "import_id": row.import_id,
-        "created_at": _utc(row.created_at).isoformat(),
+        # The same text the response models emit for aware UTC datetimes ("…Z").
+        "created_at": _utc(row.created_at).isoformat().replace("+00:00", "Z"),
     }
 
 
@@ -280,7 +292,12 @@ def _conditions(household_id: int, f: TransactionFilter) -> list[ColumnElement[b
             )
         )
     if f.q:
-        where.append(func.lower(t.c.label).contains(f.q.casefold(), autoescape=True))
+        # Both sides through the database's own lower() (SQLite: str.casefold, see
+        # foyer.db.engine), so a label always matches its own text on either backend;
+        # folding q in Python instead broke "Straße" on PostgreSQL, whose lower() keeps ß.
+        needle = f.q.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        pattern = func.lower(literal("%" + needle + "%", String()))
+        where.append(func.lower(t.c.label).like(pattern, escape="/"))
     return where
 
 
