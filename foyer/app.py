@@ -20,6 +20,8 @@ from foyer.api.errors import install_error_handlers
 from foyer.api.middleware import BodySizeLimitMiddleware
 from foyer.api.pagination import CursorCodec
 from foyer.api.routes import api_router
+from foyer.api.routes.bench import CeilingStore
+from foyer.api.routes.bench import router as bench_router
 from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import resolve_secret
@@ -73,6 +75,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     app.include_router(health_router)
     app.include_router(api_router)
+    if settings.bench_ceiling_dir is not None:
+        app.state.ceiling = CeilingStore(settings.bench_ceiling_dir)
+        app.include_router(bench_router)
     return app
 
 

@@ -139,3 +139,82 @@ def demo(
     if login_file:
         login_file.write_text(text + "\n")
         login_file.chmod(0o600)
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@app.command()
+def bench(
+    quick: Annotated[
+        bool, typer.Option(help="10k rows, 3 scenarios, 3 s cells (< 3 min).")
+    ] = False,
+    smoke: Annotated[bool, typer.Option(help="CI smoke: fail when a ratio regresses.")] = False,
+    sizes: Annotated[str, typer.Option(help="Datasets: 10k,100k,1m,5m.")] = "10k,1m",
+    db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    engines: Annotated[
+        str, typer.Option(help="Engines to compare, one server each.")
+    ] = "reference",
+    scenarios: Annotated[str, typer.Option(help="Scenario names (default all).")] = "",
+    concurrency: Annotated[str, typer.Option(help="Concurrent clients.")] = "1,10,25,50",
+    seconds: Annotated[float, typer.Option(min=0.5, help="Duration of one cell.")] = 10.0,
+    rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="Server worker processes.")] = 1,
+    generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
+    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+) -> None:
+    """Benchmark foyer side by side (see docs/PERFORMANCE.md)."""
+    import datetime as dt
+    import sys
+
+    import orjson
+
+    from foyer.bench.load import have_wrk
+    from foyer.bench.report import aggregate, charts, markdown, ratios
+    from foyer.bench.runner import Plan, run_plan
+    from foyer.bench.scenarios import BUILDERS
+    from foyer.bench.server import ServerConfig
+    from foyer.bench.smoke import run_smoke
+
+    if smoke:
+        passed, rows = run_smoke(console)
+        for row in rows:
+            verdict = "ok" if row["ok"] else "REGRESSED"
+            console.print(
+                f"smoke {row['scenario']} c={row['concurrency']} {row['pair']}: throughput "
+                f"ratio {row['throughput_ratio']:.2f} (floor {row['floor']:.2f}) {verdict}"
+            )
+        raise typer.Exit(0 if passed else 1)
+    plan = Plan(
+        sizes=_csv(sizes),
+        db=db,
+        configs=[ServerConfig(e, engine=e, workers=workers) for e in _csv(engines)],
+        scenarios=_csv(scenarios) or list(BUILDERS),
+        concurrency=[int(c) for c in _csv(concurrency)],
+        seconds=seconds,
+        rounds=rounds,
+        generator=generator,
+    )
+    if quick:
+        plan.sizes, plan.scenarios = ["10k"], ["summary", "drill_down", "mixed"]
+        plan.concurrency, plan.seconds = [1, 10, 50], 3.0
+    unknown = [s for s in plan.scenarios if s not in BUILDERS]
+    if unknown:
+        raise typer.BadParameter(f"unknown scenario(s) {unknown}; choose from {list(BUILDERS)}")
+    if plan.generator == "wrk" and not have_wrk():
+        raise typer.BadParameter(
+            "wrk is not installed (apt-get install wrk), or use --generator python"
+        )
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = out or Path("bench-results") / stamp
+    folder.mkdir(parents=True, exist_ok=True)
+    data = run_plan(plan, console)
+    cells = aggregate(data["results"])
+    data["ratios"] = ratios(cells)
+    command = "foyer " + " ".join(sys.argv[1:])
+    data["meta"]["command"] = command
+    (folder / "results.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    (folder / "report.md").write_text(markdown(data, cells, command))
+    pictures = charts(cells, folder)
+    console.print(f"wrote {folder}/results.json, report.md and {len(pictures)} charts")

@@ -45,6 +45,7 @@ class DemoSpec:
     seed: int = 42
     password: str = ""
     end_month: str | None = None  # default: the current month
+    first_index: int = 0  # households are "Demo", "Demo 2", …: where this load starts
 
 
 # (parent, category, label templates, min euros, max euros, weight, tags)
@@ -355,11 +356,12 @@ def load_demo(engine: Engine, spec: DemoSpec, *, console: Console | None = None)
     console = console or Console(quiet=True)
     end_month = spec.end_month or month_of(dt.date.today())
     start_month = add_months(end_month, -(spec.months - 1))
-    emails = [_email(i) for i in range(spec.households)]
+    indexes = range(spec.first_index, spec.first_index + spec.households)
+    emails = [_email(i) for i in indexes]
     with engine.connect() as conn:
         taken = conn.execute(select(user_account.c.email).where(user_account.c.email.in_(emails)))
         existing = [row[0] for row in taken]
-        names = [_household_name(i) for i in range(spec.households)]
+        names = [_household_name(i) for i in indexes]
         found = conn.execute(select(household.c.name).where(household.c.name.in_(names))).all()
     if existing or found:
         raise DemoExistsError(
@@ -380,12 +382,12 @@ def load_demo(engine: Engine, spec: DemoSpec, *, console: Console | None = None)
     with progress:
         task = progress.add_task("demo transactions", total=total, rate="")
         started = dt.datetime.now()
-        for index in range(spec.households):
+        for index, email in zip(indexes, emails, strict=True):
             with unit_of_work(engine) as conn:
                 household_id = ensure_household(conn, name=_household_name(index))
                 create_user(
                     conn,
-                    email=emails[index],
+                    email=email,
                     password=spec.password,
                     household_name=_household_name(index),
                     password_hash=password_hash,

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     db_max_overflow: int = Field(default=10, ge=0, description="Extra PostgreSQL connections.")
     log_level: str = Field(default="INFO", description="Log level of the foyer logger.")
+    bench_ceiling_dir: Path | None = Field(
+        default=None,
+        description="Benchmark servers only: serve /bench/ceiling/{key} from this folder.",
+    )
 
     @field_validator("database_url")
     @classmethod

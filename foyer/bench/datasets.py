@@ -1,0 +1,166 @@
+"""Benchmark datasets built with the demo generator and cached between runs.
+
+A dataset is one main household of a given size plus two small households (for the
+mixed session), ending at a fixed month so every build is identical. SQLite datasets are
+files in the cache folder; PostgreSQL datasets are databases named `foyer_bench_<size>_v<N>`.
+Runs never write to the cache: they work on a copy (file copy, or CREATE DATABASE … TEMPLATE).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from sqlalchemy import func, select
+
+from foyer.db.engine import make_engine
+from foyer.db.migrate import upgrade
+from foyer.db.schema import bank_transaction
+from foyer.demo import DemoSpec, load_demo
+from foyer.settings import Settings
+
+VERSION = 1  # bump when the generator or schema changes, so caches rebuild
+MONTHS = 36
+END_MONTH = "2026-06"
+PASSWORD = "bench-password"  # noqa: S105 (bench datasets only, on the loopback)
+#: size name -> transactions per month of the main household (36 months)
+SIZES = {"10k": 300, "100k": 3_000, "1m": 30_000, "5m": 140_000}
+SMALL_PER_MONTH = 300
+EXTRA_HOUSEHOLDS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    size: str
+    db: str  # "sqlite" | "postgresql"
+    url: str  # the cached, read-only copy
+    rows: int
+    emails: tuple[str, ...]  # main household first
+
+    @property
+    def main_rows(self) -> int:
+        return MONTHS * SIZES[self.size]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("FOYER_BENCH_CACHE") or Path.home() / ".cache" / "foyer" / "bench"
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("FOYER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_url(name: str) -> str:
+    return f"{pg_admin_url().rsplit('/', 1)[0]}/{name}"
+
+
+def _emails() -> tuple[str, ...]:
+    return ("demo@foyer.local", *(f"demo{i + 2}@foyer.local" for i in range(EXTRA_HOUSEHOLDS)))
+
+
+def _expected_rows(size: str) -> int:
+    return MONTHS * (SIZES[size] + EXTRA_HOUSEHOLDS * SMALL_PER_MONTH)
+
+
+def _count_rows(url: str) -> int:
+    engine = make_engine(Settings(database_url=url, _env_file=None))
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(bank_transaction)).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def _populate(url: str, size: str, console: Console) -> None:
+    engine = make_engine(Settings(database_url=url, _env_file=None))
+    try:
+        upgrade(engine)
+        base = DemoSpec(months=MONTHS, password=PASSWORD, end_month=END_MONTH, seed=7)
+        main = replace(base, transactions_per_month=SIZES[size])
+        small = replace(
+            base,
+            transactions_per_month=SMALL_PER_MONTH,
+            households=EXTRA_HOUSEHOLDS,
+            first_index=1,
+        )
+        load_demo(engine, main, console=console)
+        load_demo(engine, small, console=console)
+    finally:
+        engine.dispose()
+
+
+def ensure_dataset(size: str, db: str, console: Console | None = None) -> Dataset:
+    """The cached dataset of `size` on `db`, built first if missing or incomplete."""
+    console = console or Console(quiet=True)
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
+    expected = _expected_rows(size)
+    if db == "sqlite":
+        path = cache_dir() / f"foyer-{size}-v{VERSION}.db"
+        url = f"sqlite:///{path}"
+        if not path.exists() or _count_rows(url) != expected:
+            console.print(f"building dataset {size} (sqlite, {expected:,} rows)…")
+            tmp = path.with_suffix(".building")
+            for stale in tmp.parent.glob(tmp.name + "*"):
+                stale.unlink()
+            _populate(f"sqlite:///{tmp}", size, console)
+            _checkpoint(tmp)
+            tmp.replace(path)
+        return Dataset(size, db, url, expected, _emails())
+    name = f"foyer_bench_{size}_v{VERSION}"
+    url = _pg_url(name)
+    with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if not exists or _count_rows(url) != expected:
+        console.print(f"building dataset {size} (postgresql, {expected:,} rows)…")
+        with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        _populate(url, size, console)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    return Dataset(size, db, url, expected, _emails())
+
+
+def _checkpoint(path: Path) -> None:
+    # Fold the WAL into the main file so the cached dataset is one self-contained file.
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("ANALYZE")
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def working_copy(dataset: Dataset, workdir: Path) -> tuple[str, object]:
+    """A writable copy of the dataset for one run: (url, cleanup handle)."""
+    if dataset.db == "sqlite":
+        source = Path(dataset.url.removeprefix("sqlite:///"))
+        target = workdir / source.name
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}", target
+    name = f"foyer_bench_run_{os.getpid()}"
+    source_name = dataset.url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source_name}"')
+    return _pg_url(name), name
+
+
+def drop_working_copy(dataset: Dataset, handle: object) -> None:
+    if dataset.db == "sqlite":
+        path = Path(str(handle))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{handle}" WITH (FORCE)')

@@ -1,0 +1,208 @@
+"""Turn raw bench results into medians, ratios, a markdown report and PNG charts."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+
+from foyer.bench.runner import CEILING
+
+Cell = tuple[str, str, int, str]  # size, scenario, concurrency, target
+
+
+def aggregate(results: list[dict[str, Any]]) -> dict[Cell, dict[str, float]]:
+    """Median over rounds of every figure, per (size, scenario, concurrency, target)."""
+    groups: dict[Cell, list[dict[str, Any]]] = defaultdict(list)
+    for row in results:
+        groups[(row["size"], row["scenario"], row["concurrency"], row["target"])].append(row)
+    cells = {}
+    for key, rows in groups.items():
+        cells[key] = {
+            "throughput_rps": statistics.median(r["throughput_rps"] for r in rows),
+            "p50": statistics.median(r["latency_ms"]["p50"] for r in rows),
+            "p95": statistics.median(r["latency_ms"]["p95"] for r in rows),
+            "p99": statistics.median(r["latency_ms"]["p99"] for r in rows),
+            "max": max(r["latency_ms"]["max"] for r in rows),
+            "errors": sum(r["errors"] for r in rows),
+            "requests": sum(r["requests"] for r in rows),
+            "rss_mb": max(r["server"]["rss_mb"] for r in rows),
+            "cpu_percent": statistics.median(r["server"]["cpu_percent"] for r in rows),
+            "rounds": len(rows),
+        }
+    return cells
+
+
+def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
+    """Each target against the ceiling, and optimized against reference, per cell."""
+    out = []
+    for (size, scenario, conc, target), cell in sorted(cells.items()):
+        if target == CEILING:
+            continue
+        ceiling = cells.get((size, scenario, conc, CEILING))
+        if ceiling:
+            out.append(
+                {
+                    "size": size,
+                    "scenario": scenario,
+                    "concurrency": conc,
+                    "pair": f"{target} / ceiling",
+                    "throughput_ratio": cell["throughput_rps"] / ceiling["throughput_rps"],
+                    "p50_ratio": cell["p50"] / ceiling["p50"] if ceiling["p50"] else None,
+                    "p95_ratio": cell["p95"] / ceiling["p95"] if ceiling["p95"] else None,
+                }
+            )
+        reference = cells.get((size, scenario, conc, "reference"))
+        if target != "reference" and reference:
+            out.append(
+                {
+                    "size": size,
+                    "scenario": scenario,
+                    "concurrency": conc,
+                    "pair": f"{target} / reference",
+                    "throughput_ratio": cell["throughput_rps"] / reference["throughput_rps"],
+                    "p50_ratio": cell["p50"] / reference["p50"] if reference["p50"] else None,
+                    "p95_ratio": cell["p95"] / reference["p95"] if reference["p95"] else None,
+                }
+            )
+    return out
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command: str) -> str:
+    meta = data["meta"]
+    plan = meta["plan"]
+    lines = [
+        "# foyer bench report",
+        "",
+        f"- command: `{command}`",
+        f"- started {meta['started_at']}, finished {meta['finished_at']}",
+        f"- machine: {meta['machine']['cpus']} CPUs, Python {meta['machine']['python']}, "
+        f"{meta['machine']['platform']}",
+        f"- database: {plan['db']}; generator: {plan['generator']}; {plan['seconds']} s per "
+        f"measurement, {plan['rounds']} rounds alternating targets; figures are medians of "
+        "rounds (max is the max)",
+        "- configs: "
+        + ", ".join(
+            f"`{c['name']}` (engine {c['engine']}, cache {c['cache']}, {c['workers']} worker(s))"
+            for c in plan["configs"]
+        ),
+        "",
+    ]
+    sizes = sorted(
+        {k[0] for k in cells},
+        key=lambda s: min(r["rows"] for r in data["results"] if r["size"] == s),
+    )
+    for size in sizes:
+        rows = next(r["rows"] for r in data["results"] if r["size"] == size)
+        lines += [
+            f"## {size} ({rows:,} transactions)",
+            "",
+            "| scenario | clients | target | req/s | p50 ms | p95 ms | p99 ms | max ms "
+            "| errors | RSS MiB | CPU % |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for (s, scenario, conc, target), c in sorted(cells.items()):
+            if s != size:
+                continue
+            lines.append(
+                f"| {scenario} | {conc} | {target} | {_fmt(c['throughput_rps'], 1)} | "
+                f"{_fmt(c['p50'])} | {_fmt(c['p95'])} | {_fmt(c['p99'])} | {_fmt(c['max'], 1)} | "
+                f"{int(c['errors'])} | {_fmt(c['rss_mb'], 0)} | {_fmt(c['cpu_percent'], 0)} |"
+            )
+        lines.append("")
+    lines += [
+        "## Ratios",
+        "",
+        "Throughput ratio > 1 and latency ratio < 1 favour the first target of the pair.",
+        "",
+        "| size | scenario | clients | pair | throughput | p50 | p95 |",
+        "|---|---|---:|---|---:|---:|---:|",
+    ]
+    for r in ratios(cells):
+        lines.append(
+            f"| {r['size']} | {r['scenario']} | {r['concurrency']} | {r['pair']} | "
+            f"{_fmt(r['throughput_ratio'])} | {_fmt(r['p50_ratio'])} | {_fmt(r['p95_ratio'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def charts(cells: dict[Cell, dict[str, float]], out: Path) -> list[Path]:
+    """Latency and throughput vs concurrency per size, and latency vs data size."""
+    written = []
+    sizes = sorted({k[0] for k in cells})
+    scenarios = sorted({k[1] for k in cells})
+    targets = sorted({k[3] for k in cells})
+    # One colour per target in every panel and chart.
+    colour = {t: f"C{i}" for i, t in enumerate(targets)}
+    for size in sizes:
+        for metric, label, name in (
+            ("p95", "p95 latency (ms)", "latency"),
+            ("throughput_rps", "throughput (req/s)", "throughput"),
+        ):
+            fig, axes = plt.subplots(
+                1, len(scenarios), figsize=(4 * len(scenarios), 3.4), squeeze=False
+            )
+            for ax, scenario in zip(axes[0], scenarios, strict=True):
+                for target in targets:
+                    points = sorted(
+                        (k[2], c[metric])
+                        for k, c in cells.items()
+                        if k[0] == size and k[1] == scenario and k[3] == target
+                    )
+                    if points:
+                        xs, ys = zip(*points, strict=True)
+                        ax.plot(xs, ys, marker="o", label=target, color=colour[target])
+                        if metric == "p95":
+                            p50 = [cells[(size, scenario, x, target)]["p50"] for x in xs]
+                            ax.plot(xs, p50, linestyle=":", marker=".", color=colour[target])
+                ax.set_title(scenario)
+                ax.set_xlabel("concurrent clients")
+                ax.set_ylabel(label)
+                ax.grid(alpha=0.3)
+            handles = [Line2D([], [], color=colour[t], marker="o", label=t) for t in targets]
+            fig.legend(handles=handles, loc="upper right", fontsize=8)
+            fig.suptitle(f"{label} vs concurrency, {size} (dotted: p50)")
+            fig.tight_layout()
+            path = out / f"{name}-{size}.png"
+            fig.savefig(path, dpi=90)
+            plt.close(fig)
+            written.append(path)
+    if len(sizes) > 1:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for target in targets:
+            for scenario in scenarios:
+                conc = min(k[2] for k in cells)
+                size_points: list[tuple[float, str]] = [
+                    (cells[(s, scenario, conc, target)]["p95"], s)
+                    for s in sizes
+                    if (s, scenario, conc, target) in cells
+                ]
+                if len(size_points) > 1:
+                    ax.plot(
+                        [p[1] for p in size_points],
+                        [p[0] for p in size_points],
+                        marker="o",
+                        label=f"{target} {scenario}",
+                    )
+        ax.set_yscale("log")
+        ax.set_xlabel("dataset")
+        ax.set_ylabel("p95 latency (ms), lowest concurrency")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out / "latency-vs-size.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+    return written

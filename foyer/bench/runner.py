@@ -1,0 +1,174 @@
+"""Orchestration: datasets → servers → checks → alternating load → raw results.
+
+Every configuration under test runs as its own server at the same time (idle servers
+cost nothing), and each measurement cell (size × scenario × concurrency) visits the
+targets in turn, reversing the order every round, so drift of this noisy 2-core machine
+falls on all targets alike. "ceiling" is the /bench/ceiling route of the first server,
+replaying the very bytes the real routes returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from foyer.bench.datasets import Dataset, drop_working_copy, ensure_dataset, working_copy
+from foyer.bench.load import LoadResult, check_and_capture, run_python, run_wrk
+from foyer.bench.scenarios import BUILDERS, Req, Scenario, build_context, dataset_logins
+from foyer.bench.server import ServerConfig, ServerProcess
+
+Generator = Callable[[str, list[Req], int, float], LoadResult]
+CEILING = "ceiling"
+
+
+@dataclass(slots=True)
+class Plan:
+    sizes: list[str]
+    db: str = "sqlite"
+    configs: list[ServerConfig] = field(default_factory=lambda: [ServerConfig("reference")])
+    scenarios: list[str] = field(default_factory=lambda: list(BUILDERS))
+    concurrency: list[int] = field(default_factory=lambda: [1, 10, 25, 50])
+    seconds: float = 10.0
+    rounds: int = 2
+    generator: str = "wrk"  # or "python"
+    ceiling: bool = True
+
+
+@dataclass(slots=True)
+class Target:
+    name: str
+    server: ServerProcess
+    requests: list[Req]
+
+
+def _ceiling_target(scenario: Scenario, server: ServerProcess, folder: Path) -> Target:
+    bodies = check_and_capture(server.base_url, scenario.requests)
+    requests = []
+    for i, (req, body) in enumerate(zip(scenario.requests, bodies, strict=True)):
+        key = f"{scenario.name}-{i}"
+        (folder / f"{key}.json").write_bytes(body)
+        requests.append(Req("GET", f"/bench/ceiling/{key}", req.token))
+    return Target(CEILING, server, requests)
+
+
+def _measure(
+    target: Target, generator: Generator, concurrency: int, seconds: float
+) -> dict[str, Any]:
+    # Each cell starts on an idle server: the previous cell's abandoned requests are done.
+    drained = target.server.wait_idle()
+    _rss0, cpu0 = target.server.usage()
+    started = time.monotonic()
+    result = generator(target.server.base_url, target.requests, concurrency, seconds)
+    wall = time.monotonic() - started
+    rss, cpu1 = target.server.usage()
+    return {
+        "requests": result.requests,
+        "errors": result.errors,
+        "error_rate": result.error_rate,
+        "throughput_rps": result.throughput,
+        "latency_ms": {
+            "p50": result.p50_ms,
+            "p95": result.p95_ms,
+            "p99": result.p99_ms,
+            "max": result.max_ms,
+        },
+        "server": {"rss_mb": rss, "cpu_percent": 100 * (cpu1 - cpu0) / wall},
+        "cache_hit_rate": None,  # no response cache exists yet
+        "drain_seconds_before": drained,
+    }
+
+
+def _run_size(
+    plan: Plan, dataset: Dataset, workdir: Path, console: Console
+) -> list[dict[str, Any]]:
+    generator: Generator = run_wrk if plan.generator == "wrk" else run_python
+    url, handle = working_copy(dataset, workdir)
+    ceiling_dir = workdir / f"ceiling-{dataset.size}"
+    ceiling_dir.mkdir()
+    servers = [ServerProcess(config, url, ceiling_dir) for config in plan.configs]
+    rows: list[dict[str, Any]] = []
+    try:
+        for server in servers:
+            server.start()
+        context = build_context(servers[0].base_url, dataset_logins(dataset))
+        cells: list[tuple[Scenario, list[Target]]] = []
+        for name in plan.scenarios:
+            scenario = BUILDERS[name](context)
+            targets = [Target(s.config.name, s, scenario.requests) for s in servers]
+            if scenario.read_only:
+                for server in servers[1:]:  # every engine must answer every request
+                    check_and_capture(server.base_url, scenario.requests)
+                if plan.ceiling:
+                    targets.append(_ceiling_target(scenario, servers[0], ceiling_dir))
+            else:
+                for server in servers:
+                    check_and_capture(server.base_url, scenario.requests[:50])
+            cells.append((scenario, targets))
+        for round_no in range(plan.rounds):
+            for scenario, targets in cells:
+                for concurrency in plan.concurrency:
+                    order = targets if round_no % 2 == 0 else targets[::-1]
+                    for target in order:
+                        measured = _measure(target, generator, concurrency, plan.seconds)
+                        rows.append(
+                            {
+                                "size": dataset.size,
+                                "rows": dataset.rows,
+                                "db": dataset.db,
+                                "scenario": scenario.name,
+                                "concurrency": concurrency,
+                                "target": target.name,
+                                "round": round_no,
+                                **measured,
+                            }
+                        )
+                        lat = measured["latency_ms"]
+                        console.print(
+                            f"{dataset.size:>5} {scenario.name:<12} c={concurrency:<3} "
+                            f"{target.name:<10} {measured['throughput_rps']:8.1f} req/s  "
+                            f"p50 {lat['p50']:7.2f} ms  p95 {lat['p95']:7.2f} ms  "
+                            f"err {measured['errors']}"
+                        )
+    finally:
+        for server in servers:
+            server.stop()
+        drop_working_copy(dataset, handle)
+    return rows
+
+
+def run_plan(plan: Plan, console: Console) -> dict[str, Any]:
+    started = dt.datetime.now(dt.UTC)
+    results: list[dict[str, Any]] = []
+    scenarios = {name: BUILDERS[name].__doc__ for name in plan.scenarios}
+    with tempfile.TemporaryDirectory(prefix="foyer-bench-") as tmp:
+        for size in plan.sizes:
+            dataset = ensure_dataset(size, plan.db, console)
+            size_dir = Path(tmp) / size
+            size_dir.mkdir()
+            results += _run_size(plan, dataset, size_dir, console)
+    return {
+        "meta": {
+            "started_at": started.isoformat(),
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
+            "plan": {
+                **{k: v for k, v in asdict(plan).items() if k != "configs"},
+                "configs": [asdict(c) for c in plan.configs],
+            },
+            "scenarios": sorted(scenarios),
+        },
+        "results": results,
+    }

@@ -1,0 +1,143 @@
+"""A foyer server in a subprocess, with the configuration under test, and its resource use."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2 as httpx
+import psutil
+
+#: Bench servers share a known key so the harness can mint cursors for deep pages.
+BENCH_SECRET = "foyer-bench-secret-key-not-for-production-use"  # noqa: S105
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """What varies between measured configurations."""
+
+    name: str
+    engine: str = "reference"
+    cache: str = "off"
+    workers: int = 1
+    redis_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    def __init__(self, config: ServerConfig, database_url: str, ceiling_dir: Path) -> None:
+        self.config = config
+        self.database_url = database_url
+        self.ceiling_dir = ceiling_dir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._ps: psutil.Process | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = {
+            **os.environ,
+            "FOYER_DATABASE_URL": self.database_url,
+            "FOYER_ENGINE": self.config.engine,
+            "FOYER_CACHE": self.config.cache,
+            "FOYER_SECRET_KEY": BENCH_SECRET,
+            "FOYER_BENCH_CEILING_DIR": str(self.ceiling_dir),
+            "FOYER_LOGIN_RATE_LIMIT": "1000/second",
+            "FOYER_LOG_LEVEL": "WARNING",
+            **self.config.extra_env,
+        }
+        if self.config.redis_url:
+            env["FOYER_REDIS_URL"] = self.config.redis_url
+        else:
+            env.pop("FOYER_REDIS_URL", None)
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "foyer.app:create_app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.config.workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        self.process = subprocess.Popen(command, env=env)  # noqa: S603 (our own interpreter)
+        self._ps = psutil.Process(self.process.pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"server {self.config.name} exited with {self.process.returncode}"
+                )
+            try:
+                if httpx.get(f"{self.base_url}/ready", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"server {self.config.name} not ready after {timeout:.0f}s")
+
+    def _processes(self) -> list[psutil.Process]:
+        assert self._ps is not None
+        return [self._ps, *self._ps.children(recursive=True)]
+
+    def usage(self) -> tuple[float, float]:
+        """(resident memory in MiB, CPU seconds used so far) over the server's processes."""
+        rss, cpu = 0.0, 0.0
+        for proc in self._processes():
+            try:
+                rss += proc.memory_info().rss / 2**20
+                times = proc.cpu_times()
+                cpu += times.user + times.system
+            except psutil.NoSuchProcess:
+                continue  # a worker restarting between the listing and the reading
+        return rss, cpu
+
+    def wait_idle(
+        self, *, window: float = 0.3, busy_below: float = 0.05, timeout: float = 600.0
+    ) -> float:
+        """Block until the server uses < `busy_below` of a core over `window` seconds.
+
+        A load generator that stops at the end of a cell leaves requests in flight; the
+        server goes on computing them after the clients are gone. Without this wait that
+        work would land on the next cell, i.e. on another target. Returns seconds waited.
+        """
+        started = time.monotonic()
+        _, cpu = self.usage()
+        while time.monotonic() - started < timeout:
+            time.sleep(window)
+            _, now = self.usage()
+            if (now - cpu) / window < busy_below:
+                return time.monotonic() - started
+            cpu = now
+        raise TimeoutError(f"server {self.config.name} still busy after {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,167 @@
+"""The bench harness's own logic: ceiling route, wrk scripts, scenarios, aggregation.
+
+Measurements themselves are not asserted (benchmarks measure, tests assert behaviour);
+the CI smoke (`foyer bench --smoke`) runs a real side-by-side measurement.
+"""
+
+from __future__ import annotations
+
+import py_compile
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from foyer.api.pagination import CursorCodec
+from foyer.app import create_app
+from foyer.bench.load import _lua_string, wrk_script
+from foyer.bench.report import aggregate, charts, markdown, ratios
+from foyer.bench.runner import CEILING
+from foyer.bench.scenarios import BUILDERS, Context, Req
+from foyer.bench.server import BENCH_SECRET
+from foyer.settings import Settings
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture
+def ceiling_client(migrated: tuple[Settings, Engine], engine: Engine, tmp_path: Path) -> TestClient:
+    settings, eng = migrated
+    app = create_app(settings.model_copy(update={"bench_ceiling_dir": tmp_path}), engine=eng)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_ceiling_serves_captured_bytes_exactly(ceiling_client: TestClient, tmp_path: Path) -> None:
+    body = '{"month":"2026-06","total":12.5,"label":"Électricité"}'.encode()
+    (tmp_path / "summary-0.json").write_bytes(body)
+    response = ceiling_client.get("/bench/ceiling/summary-0")
+    assert response.status_code == 200
+    assert response.content == body
+    assert response.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("key", ["missing-1", "..%2F..%2Fetc%2Fpasswd", "UPPER"])
+def test_ceiling_unknown_or_unsafe_key_is_404(ceiling_client: TestClient, key: str) -> None:
+    assert ceiling_client.get(f"/bench/ceiling/{key}").status_code == 404
+
+
+def test_ceiling_route_absent_unless_configured(client: TestClient) -> None:
+    assert client.get("/bench/ceiling/summary-0").status_code == 404
+    assert "/bench/ceiling/{key}" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_lua_strings_escape_quotes_backslashes_newlines() -> None:
+    assert _lua_string('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+
+
+def test_wrk_script_has_one_request_per_req_and_reports_json() -> None:
+    reqs = [
+        Req("GET", "/api/v1/dashboard/summary?month=2026-06", "tok1"),
+        Req("POST", "/api/v1/transactions", "tok2", b'{"label": "say \\"hi\\""}'),
+    ]
+    script = wrk_script(reqs)
+    assert script.count("wrk.format(") == 2
+    assert '"Bearer tok2"' in script
+    assert '["Content-Type"]="application/json"' in script
+    assert "latency:percentile(95)" in script
+
+
+def _context() -> Context:
+    months = [f"2026-{m:02d}" for m in range(12, 0, -1)]
+    return Context(["t1", "t2", "t3"], months, ["courses", "loyer", "énergie"], [1, 2, 3])
+
+
+def test_every_scenario_builds_nonempty_requests() -> None:
+    for name, build in BUILDERS.items():
+        scenario = build(_context())
+        assert scenario.name == name
+        assert scenario.requests
+        assert scenario.description
+        assert all(r.path.startswith("/api/v1/") for r in scenario.requests)
+
+
+def test_only_mixed_writes_and_it_is_reproducible() -> None:
+    writers = [n for n, b in BUILDERS.items() if not b(_context()).read_only]
+    assert writers == ["mixed"]
+    first, second = BUILDERS["mixed"](_context()), BUILDERS["mixed"](_context())
+    assert first.requests == second.requests
+    methods = {r.method for r in first.requests}
+    assert methods == {"GET", "PATCH", "POST"}
+
+
+def test_mixed_months_follow_popularity() -> None:
+    reqs = BUILDERS["mixed"](_context()).requests
+    recent = sum("2026-12" in r.path for r in reqs)
+    old = sum("2026-01" in r.path and "from=" not in r.path for r in reqs)
+    assert recent > 3 * max(old, 1)
+
+
+def test_deep_cursors_are_valid_for_the_bench_key() -> None:
+    paths = [r.path for r in BUILDERS["drill_down"](_context()).requests if "cursor=" in r.path]
+    assert paths
+    token = re.search(r"cursor=([^&]+)", paths[0])
+    assert token is not None
+    value, last_id = CursorCodec(BENCH_SECRET).decode(token.group(1), "date_desc")
+    assert value.endswith("-15")
+    assert last_id > 10**15
+
+
+def _row(target: str, rnd: int, rps: float, p95: float, conc: int = 10) -> dict[str, Any]:
+    return {
+        "size": "10k", "rows": 10_800, "db": "sqlite", "scenario": "summary",
+        "concurrency": conc, "target": target, "round": rnd, "requests": int(rps * 5),
+        "errors": 0, "error_rate": 0.0, "throughput_rps": rps,
+        "latency_ms": {"p50": p95 / 2, "p95": p95, "p99": p95 * 1.2, "max": p95 * 2},
+        "server": {"rss_mb": 100.0, "cpu_percent": 95.0}, "cache_hit_rate": None,
+    }  # fmt: skip
+
+
+def test_aggregate_takes_medians_and_ratios_pair_with_the_ceiling() -> None:
+    rows = [
+        _row("reference", 0, 100, 20),
+        _row("reference", 1, 120, 10),
+        _row("reference", 2, 110, 30),
+        _row(CEILING, 0, 1000, 5),
+        _row(CEILING, 1, 1000, 5),
+        _row("optimized", 0, 880, 6),
+    ]
+    cells = aggregate(rows)
+    ref = cells[("10k", "summary", 10, "reference")]
+    assert ref["throughput_rps"] == 110
+    assert ref["p95"] == 20
+    assert ref["max"] == 60
+    assert ref["rounds"] == 3
+    by_pair = {r["pair"]: r for r in ratios(cells)}
+    assert by_pair["reference / ceiling"]["throughput_ratio"] == pytest.approx(0.11)
+    assert by_pair["reference / ceiling"]["p95_ratio"] == pytest.approx(4.0)
+    assert by_pair["optimized / ceiling"]["throughput_ratio"] == pytest.approx(0.88)
+    assert by_pair["optimized / reference"]["throughput_ratio"] == pytest.approx(8.0)
+
+
+def test_report_and_charts_are_written(tmp_path: Path) -> None:
+    rows = [_row("reference", 0, 100, 20, c) for c in (1, 10)]
+    rows += [_row(CEILING, 0, 900, 4, c) for c in (1, 10)]
+    data = {
+        "meta": {
+            "started_at": "s", "finished_at": "f",
+            "machine": {"cpus": 2, "python": "3.11", "platform": "linux"},
+            "plan": {"db": "sqlite", "generator": "wrk", "seconds": 5, "rounds": 1,
+                     "configs": [{"name": "reference", "engine": "reference",
+                                  "cache": "off", "workers": 1}]},
+        },
+        "results": rows,
+    }  # fmt: skip
+    cells = aggregate(rows)
+    text = markdown(data, cells, "foyer bench --quick")
+    assert "| summary | 10 | reference | 100.0 |" in text
+    assert "reference / ceiling" in text
+    written = charts(cells, tmp_path)
+    assert {p.name for p in written} == {"latency-10k.png", "throughput-10k.png"}
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
+
+
+def test_locustfile_compiles() -> None:
+    py_compile.compile(str(ROOT / "locustfile.py"), doraise=True)
