@@ -161,6 +161,10 @@ def bench(
     seconds: Annotated[float, typer.Option(min=0.5, help="Duration of one cell.")] = 10.0,
     rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds.")] = 2,
     workers: Annotated[int, typer.Option(min=1, help="Server worker processes.")] = 1,
+    cache: Annotated[str, typer.Option(help="FOYER_CACHE of the servers: on or off.")] = "off",
+    redis: Annotated[
+        str | None, typer.Option(help="FOYER_REDIS_URL of the servers (unset: no Redis).")
+    ] = None,
     generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
 ) -> None:
@@ -189,7 +193,10 @@ def bench(
     plan = Plan(
         sizes=_csv(sizes),
         db=db,
-        configs=[ServerConfig(e, engine=e, workers=workers) for e in _csv(engines)],
+        configs=[
+            ServerConfig(e, engine=e, cache=cache, workers=workers, redis_url=redis)
+            for e in _csv(engines)
+        ],
         scenarios=_csv(scenarios) or list(BUILDERS),
         concurrency=[int(c) for c in _csv(concurrency)],
         seconds=seconds,

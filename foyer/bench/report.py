@@ -172,7 +172,8 @@ def charts(cells: dict[Cell, dict[str, float]], out: Path) -> list[Path]:
                 ax.grid(alpha=0.3)
             handles = [Line2D([], [], color=colour[t], marker="o", label=t) for t in targets]
             fig.legend(handles=handles, loc="upper right", fontsize=8)
-            fig.suptitle(f"{label} vs concurrency, {size} (dotted: p50)")
+            note = " (dotted: p50)" if metric == "p95" else ""
+            fig.suptitle(f"{label} vs concurrency, {size}{note}")
             fig.tight_layout()
             path = out / f"{name}-{size}.png"
             fig.savefig(path, dpi=90)
