@@ -41,35 +41,22 @@ def aggregate(results: list[dict[str, Any]]) -> dict[Cell, dict[str, float]]:
 
 
 def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
-    """Each target against the ceiling, and optimized against reference, per cell."""
+    """Each target against the ceiling, and every other engine against reference, per cell."""
     out = []
     for (size, scenario, conc, target), cell in sorted(cells.items()):
-        if target == CEILING:
-            continue
-        ceiling = cells.get((size, scenario, conc, CEILING))
-        if ceiling:
+        for base in (CEILING, "reference"):
+            other = cells.get((size, scenario, conc, base))
+            if target in (CEILING, base) or other is None:
+                continue
             out.append(
                 {
                     "size": size,
                     "scenario": scenario,
                     "concurrency": conc,
-                    "pair": f"{target} / ceiling",
-                    "throughput_ratio": cell["throughput_rps"] / ceiling["throughput_rps"],
-                    "p50_ratio": cell["p50"] / ceiling["p50"] if ceiling["p50"] else None,
-                    "p95_ratio": cell["p95"] / ceiling["p95"] if ceiling["p95"] else None,
-                }
-            )
-        reference = cells.get((size, scenario, conc, "reference"))
-        if target != "reference" and reference:
-            out.append(
-                {
-                    "size": size,
-                    "scenario": scenario,
-                    "concurrency": conc,
-                    "pair": f"{target} / reference",
-                    "throughput_ratio": cell["throughput_rps"] / reference["throughput_rps"],
-                    "p50_ratio": cell["p50"] / reference["p50"] if reference["p50"] else None,
-                    "p95_ratio": cell["p95"] / reference["p95"] if reference["p95"] else None,
+                    "pair": f"{target} / {base}",
+                    "throughput_ratio": cell["throughput_rps"] / other["throughput_rps"],
+                    "p50_ratio": cell["p50"] / other["p50"] if other["p50"] else None,
+                    "p95_ratio": cell["p95"] / other["p95"] if other["p95"] else None,
                 }
             )
     return out
