@@ -24,7 +24,7 @@ from foyer.api.schemas.budget_items import FixedLineCreate, ProvisionCreate
 from foyer.api.schemas.config import ConfigUpdate
 from foyer.auth.security import hash_password
 from foyer.auth.service import create_user, ensure_household
-from foyer.db.engine import unit_of_work
+from foyer.db.engine import analyze, unit_of_work
 from foyer.db.schema import household, user_account
 from foyer.months import add_months, month_bounds, month_of
 from foyer.services import budget
@@ -417,4 +417,5 @@ def load_demo(engine: Engine, spec: DemoSpec, *, console: Console | None = None)
                     done = progress.tasks[0].completed
                     progress.update(task, rate=f"{done / elapsed:,.0f} rows/s")
                     rows, tags = [], []
+    analyze(engine)
     return emails

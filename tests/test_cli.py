@@ -80,3 +80,21 @@ def test_migrate_down_and_up(cli_env: str) -> None:
     assert "base" in down.output
     up = runner.invoke(app, ["migrate"])
     assert "0001" in up.output
+
+
+def test_demo_leaves_planner_statistics(cli_env: str) -> None:
+    args = ["demo", "--months", "2", "--transactions-per-month", "30", "--password", "demo-pass-1"]
+    assert runner.invoke(app, args).exit_code == 0
+    engine = make_engine(Settings(database_url=cli_env, _env_file=None))  # type: ignore[call-arg]
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            stats = conn.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'bank_transaction'"
+            ).scalar_one()
+        else:
+            stats = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_user_tables "
+                "WHERE relname = 'bank_transaction' AND last_analyze IS NOT NULL"
+            ).scalar_one()
+    engine.dispose()
+    assert stats > 0

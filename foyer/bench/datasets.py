@@ -24,7 +24,7 @@ from foyer.db.schema import bank_transaction
 from foyer.demo import DemoSpec, load_demo
 from foyer.settings import Settings
 
-VERSION = 1  # bump when the generator or schema changes, so caches rebuild
+VERSION = 2  # bump when the generator or schema changes, so caches rebuild
 MONTHS = 36
 END_MONTH = "2026-06"
 PASSWORD = "bench-password"  # noqa: S105 (bench datasets only, on the loopback)
@@ -128,17 +128,24 @@ def ensure_dataset(size: str, db: str, console: Console | None = None) -> Datase
             admin.execute(f'CREATE DATABASE "{name}"')
         _populate(url, size, console)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
+            conn.execute("VACUUM")  # statistics: load_demo ran ANALYZE
     return Dataset(size, db, url, expected, _emails())
 
 
 def _checkpoint(path: Path) -> None:
     # Fold the WAL into the main file so the cached dataset is one self-contained file.
-    with sqlite3.connect(path) as conn:
+    # (load_demo has already run ANALYZE.) Closed before the files are checked: deleting
+    # a WAL under an open connection loses whatever it still holds.
+    conn = sqlite3.connect(path)
+    try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("ANALYZE")
+    finally:
+        conn.close()
     for suffix in ("-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
+        leftover = Path(str(path) + suffix)
+        if leftover.exists() and leftover.stat().st_size:
+            raise RuntimeError(f"{leftover} still holds data after the checkpoint")
+        leftover.unlink(missing_ok=True)
 
 
 def working_copy(dataset: Dataset, workdir: Path) -> tuple[str, object]:

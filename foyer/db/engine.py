@@ -87,6 +87,22 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics after a bulk load.
+
+    Without them SQLite guesses, and guesses badly here: it used the amount index
+    (every debit of the household) for a month's hierarchy, 2.5 s instead of 50 ms at
+    1M rows. PostgreSQL's autovacuum would get there eventually; a bulk load should not wait.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE bank_transaction")
+            conn.exec_driver_sql("ANALYZE transaction_tag")
+        conn.commit()
+
+
 @contextmanager
 def read_connection(engine: Engine) -> Iterator[Connection]:
     """A connection for reads; its transaction is rolled back at the end."""
