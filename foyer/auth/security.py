@@ -72,11 +72,9 @@ def resolve_secret(engine: Engine, configured: str | None) -> str:
     """
     if configured:
         return configured
-    query = select(instance_secret.c.value).where(instance_secret.c.name == SECRET_NAME)
-    with engine.connect() as conn:
-        existing = conn.execute(query).scalar_one_or_none()
+    existing = _read_secret(engine)
     if existing is not None:
-        return str(existing)
+        return existing
     try:
         with unit_of_work(engine) as conn:
             conn.execute(
@@ -88,10 +86,13 @@ def resolve_secret(engine: Engine, configured: str | None) -> str:
             )
     except IntegrityError:
         pass  # another process stored its key first; read that one below
-    return _read_secret(engine)
+    stored = _read_secret(engine)
+    assert stored is not None  # inserted above, by us or by the process that won
+    return stored
 
 
-def _read_secret(engine: Engine) -> str:
+def _read_secret(engine: Engine) -> str | None:
     query = select(instance_secret.c.value).where(instance_secret.c.name == SECRET_NAME)
     with engine.connect() as conn:
-        return str(conn.execute(query).scalar_one())
+        value = conn.execute(query).scalar_one_or_none()
+    return None if value is None else str(value)

@@ -95,13 +95,17 @@ def _deep_cursor(sort: str, value: Any) -> str:
     return CursorCodec(BENCH_SECRET).encode(sort, value, 2**62)
 
 
-def summary(ctx: Context) -> Scenario:
-    token = ctx.tokens[0]
+def _each_month(ctx: Context, name: str, path: str) -> Scenario:
+    """GET `path` for each of the last 12 months of the main household."""
     return Scenario(
-        "summary",
-        "GET /dashboard/summary for each of the last 12 months of the main household.",
-        [Req("GET", _path("/dashboard/summary", month=m), token) for m in ctx.months],
+        name,
+        f"GET {path} for each of the last 12 months of the main household.",
+        [Req("GET", _path(path, month=m), ctx.tokens[0]) for m in ctx.months],
     )
+
+
+def summary(ctx: Context) -> Scenario:
+    return _each_month(ctx, "summary", "/dashboard/summary")
 
 
 def progressive(ctx: Context) -> Scenario:
@@ -145,12 +149,7 @@ def drill_down(ctx: Context) -> Scenario:
 
 
 def provisions(ctx: Context) -> Scenario:
-    token = ctx.tokens[0]
-    return Scenario(
-        "provisions",
-        "GET /provisions/calculate for each of the last 12 months.",
-        [Req("GET", _path("/provisions/calculate", month=m), token) for m in ctx.months],
-    )
+    return _each_month(ctx, "provisions", "/provisions/calculate")
 
 
 def transactions(ctx: Context) -> Scenario:
