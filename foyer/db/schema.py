@@ -18,9 +18,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     UniqueConstraint,
+    desc,
 )
 
 NAMING_CONVENTION = {
@@ -159,10 +161,21 @@ bank_transaction = Table(
     Column("import_id", String(100), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("expense_type IN ('VARIABLE', 'FIXED', 'PROVISION')", name="expense_type"),
-    # The reference read path scans a household's month; listings page in date order.
-    Index(None, "household_id", "month", "category"),
+    # One index per keyset order (foyer.read.plans tests each against its query):
+    # listings by date (a month filter is a date range on it) and by amount; a category's
+    # pages by date (drill-down) and, within a month, by amount. The last one also answers
+    # the min/max recomputation of agg_category and the reference engine's month scans.
     Index(None, "household_id", "date", "id"),
     Index(None, "household_id", "amount_cents", "id"),
+    Index("ix_bank_transaction_category_date", "household_id", "category", "date", "id"),
+    Index(
+        "ix_bank_transaction_month_category_amount",
+        "household_id",
+        "month",
+        "category",
+        "amount_cents",
+        "id",
+    ),
 )
 
 transaction_tag = Table(
@@ -178,6 +191,79 @@ transaction_tag = Table(
     _household_fk(),
     Index(None, "household_id", "tag", "transaction_id"),
 )
+
+# Materialised aggregates, exact at every commit: foyer.services.aggregates maintains them in
+# the same database transaction as the rows they sum (the only writer; a test enforces it).
+# Groups with nothing left in them are deleted, so every row has count > 0. Debit totals
+# are positive cents (sums of -amount_cents), as every view shows them. SQLite stores them
+# WITHOUT ROWID: the primary key is the table, so a month's groups are one b-tree range.
+
+agg_month = Table(
+    "agg_month",
+    metadata,
+    _household_fk(),
+    Column("month", String(7), nullable=False),
+    # The columns of foyer.domain.model.MonthTotals, in its order.
+    Column("variable_cents", BigInteger, nullable=False),  # kept VARIABLE debits
+    Column("variable_count", BigInteger, nullable=False),
+    Column("fixed_debits_cents", BigInteger, nullable=False),  # kept FIXED debits
+    Column("provision_debits_cents", BigInteger, nullable=False),  # kept PROVISION debits
+    Column("income_cents", BigInteger, nullable=False),  # kept credits
+    Column("excluded_cents", BigInteger, nullable=False),  # sum of |amount| of excluded rows
+    Column("transactions", BigInteger, nullable=False),  # every row of the month
+    PrimaryKeyConstraint("household_id", "month"),
+    sqlite_with_rowid=False,
+)
+
+# Kept debits (amount < 0, not excluded) only: every category view reads these.
+agg_category = Table(
+    "agg_category",
+    metadata,
+    _household_fk(),
+    Column("month", String(7), nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("category_parent", String(100), nullable=False),
+    Column("expense_type", String(10), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    # Smallest and largest |amount|: kept with least/greatest on insert; a removal
+    # recomputes them from ix_bank_transaction_month_category_amount (two index seeks).
+    Column("low_cents", BigInteger, nullable=False),
+    Column("high_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("household_id", "month", "category", "category_parent", "expense_type"),
+    sqlite_with_rowid=False,
+)
+
+
+def _top_table(name: str, column: Column[str]) -> Table:
+    """Kept debits of a category's month by one more key (tag or label): drill-down details."""
+    return Table(
+        name,
+        metadata,
+        _household_fk(),
+        Column("month", String(7), nullable=False),
+        Column("category", String(100), nullable=False),
+        column,
+        Column("count", BigInteger, nullable=False),
+        Column("total_cents", BigInteger, nullable=False),
+        PrimaryKeyConstraint("household_id", "month", "category", column.name),
+        # The top 20 by total (desc, then name) is the first 20 entries of this index.
+        Index(
+            f"ix_{name}_top",
+            "household_id",
+            "month",
+            "category",
+            desc("total_cents"),
+            column.name,
+        ),
+        sqlite_with_rowid=False,
+    )
+
+
+agg_tag = _top_table("agg_tag", Column("tag", String(50), nullable=False))
+agg_label = _top_table("agg_label", Column("label", String(500), nullable=False))
+
+AGGREGATE_TABLES = (agg_month, agg_category, agg_tag, agg_label)
 
 instance_secret = Table(
     "instance_secret",

@@ -57,7 +57,7 @@ def _month_totals(row: Sequence[Any]) -> MonthTotals:
     return MonthTotals(*(int(value) for value in row))
 
 
-def _debit_stats(total: int, count: int) -> JSON:
+def debit_stats(total: int, count: int) -> JSON:
     return {
         "total": to_money(total),
         "count": count,
@@ -83,6 +83,26 @@ def nest_hierarchy(parents: dict[str, list[tuple[str, int, int]]]) -> list[JSON]
         }
         for total, count, parent, cats in ranked
     ]
+
+
+def trend_months(by_month: dict[str, MonthTotals], start: str, end: str) -> JSON:
+    """SPEC §6 trends: every month from start to end, zeros where a month has no rows."""
+    months = []
+    for month in months_between(start, end):
+        m = by_month.get(month, MonthTotals())
+        net = m.income_cents - m.variable_cents - m.fixed_debits_cents
+        months.append(
+            {
+                "month": month,
+                "variable": to_money(m.variable_cents),
+                "fixed_debits": to_money(m.fixed_debits_cents),
+                "provision_debits": to_money(m.provision_debits_cents),
+                "income": to_money(m.income_cents),
+                "net": to_money(net - m.provision_debits_cents),
+                "count": m.transactions,
+            }
+        )
+    return {"months": months}
 
 
 class ReferenceReader:
@@ -159,7 +179,7 @@ class ReferenceReader:
         return {
             "category": category,
             "month": month,
-            **_debit_stats(total, count),
+            **debit_stats(total, count),
             "min": None if low is None else to_money(low),
             "max": None if high is None else to_money(high),
             "previous_total": to_money(previous),
@@ -207,22 +227,7 @@ class ReferenceReader:
             .group_by(t.c.month)
         ).all()
         by_month = {row[0]: _month_totals(row[1:]) for row in rows}
-        months = []
-        for month in months_between(start, end):
-            m = by_month.get(month, MonthTotals())
-            net = m.income_cents - m.variable_cents - m.fixed_debits_cents
-            months.append(
-                {
-                    "month": month,
-                    "variable": to_money(m.variable_cents),
-                    "fixed_debits": to_money(m.fixed_debits_cents),
-                    "provision_debits": to_money(m.provision_debits_cents),
-                    "income": to_money(m.income_cents),
-                    "net": to_money(net - m.provision_debits_cents),
-                    "count": m.transactions,
-                }
-            )
-        return {"months": months}
+        return trend_months(by_month, start, end)
 
     def analytics_categories(
         self,
@@ -255,7 +260,7 @@ class ReferenceReader:
             {
                 "category": category,
                 "expense_type": expense_type,
-                **_debit_stats(int(tot), count),
+                **debit_stats(int(tot), count),
                 "min": to_money(int(low)),
                 "max": to_money(int(high)),
             }

@@ -1,14 +1,16 @@
 """Transaction writes (single, bulk, patch, delete) and keyset-paginated listings.
 
-Every write to `bank_transaction` goes through this module, so whatever must stay in step
-with the rows (tags today; the monthly aggregates next) is maintained in one place.
+Every write to `bank_transaction` and `transaction_tag` goes through this module, and every
+one of them hands the rows it added or removed to `foyer.services.aggregates` in the same
+transaction, so the aggregates are exact at every commit. (tests/test_aggregates.py fails
+if another module writes these tables.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +30,7 @@ from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
 from foyer.money import to_cents, to_money
 from foyer.months import month_bounds, month_of
+from foyer.services import aggregates
 
 SORTS: dict[str, tuple[str, bool]] = {
     # sort name -> (column, descending)
@@ -145,8 +148,20 @@ def insert_rows(
     """Insert new transactions and their tags; the ids, in input order.
 
     The one write path for new rows (single create, bulk create, demo, imports), inside
-    the caller's unit of work, so a bulk insert is all or nothing.
+    the caller's unit of work, so a bulk insert and its aggregates are all or nothing.
     """
+    ids = store_rows(conn, household_id=household_id, rows=rows, tags=tags)
+    delta = aggregates.Delta()
+    delta.add_new(household_id, rows, tags)
+    aggregates.apply(conn, delta)
+    return ids
+
+
+def store_rows(
+    conn: Connection, *, household_id: int, rows: Sequence[NewRow], tags: Sequence[Sequence[str]]
+) -> list[int]:
+    """The plain insert, without the aggregates: only `insert_rows` and the write-cost
+    benchmark (its baseline) call it."""
     if not rows:
         return []
     ids = _allocate_ids(conn, len(rows))
@@ -223,18 +238,43 @@ def get_transaction(
     return to_read(row, _tags_of(conn, [row.id])[row.id])
 
 
+def _locked_fact(
+    conn: Connection, household_id: int, transaction_id: int
+) -> aggregates.Fact | None:
+    """The row's aggregate contribution, locked until commit (PostgreSQL: FOR UPDATE, so a
+    concurrent PATCH or DELETE of the same row waits and then sees this one's result;
+    SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    query = select(*aggregates.FACT_COLUMNS).where(
+        t.c.household_id == household_id, t.c.id == transaction_id
+    )
+    row = conn.execute(query.with_for_update()).one_or_none()
+    if row is None:
+        return None
+    return aggregates.Fact(*row, tags=tuple(_tags_of(conn, [transaction_id])[transaction_id]))
+
+
+#: Columns a PATCH may change (the API exposes the SPEC's subset; amount is for services).
+PATCHABLE = frozenset(
+    {"category", "category_parent", "exclude", "expense_type", "label", "amount_cents"}
+)
+
+
 def update_transaction(
     conn: Connection, *, household_id: int, transaction_id: int, changes: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Apply a PATCH; None when the transaction is not this household's."""
-    owned = t.c.household_id == household_id, t.c.id == transaction_id
+    """Apply a PATCH; None when the transaction is not this household's.
+
+    The row leaves its old aggregate groups and joins its new ones in the same transaction.
+    """
+    changes = dict(changes)
     tags = changes.pop("tags", None)
-    if changes:
-        result = conn.execute(t.update().where(*owned).values(**changes))
-        if result.rowcount == 0:
-            return None
-    elif conn.execute(select(t.c.id).where(*owned)).first() is None:
+    if not changes.keys() <= PATCHABLE:
+        raise ValueError(f"not patchable: {sorted(changes.keys() - PATCHABLE)}")
+    before = _locked_fact(conn, household_id, transaction_id)
+    if before is None:
         return None
+    if changes:
+        conn.execute(t.update().where(t.c.id == transaction_id).values(**changes))
     if tags is not None:
         conn.execute(
             transaction_tag.delete().where(transaction_tag.c.transaction_id == transaction_id)
@@ -247,15 +287,27 @@ def update_transaction(
                     for tag in tags
                 ],
             )
+    after = replace(before, **changes)
+    if tags is not None:
+        after = replace(after, tags=tuple(tags))
+    if after != before:
+        delta = aggregates.Delta()
+        delta.add(before, -1)
+        delta.add(after, 1)
+        aggregates.apply(conn, delta)
     return get_transaction(conn, household_id=household_id, transaction_id=transaction_id)
 
 
 def delete_transaction(conn: Connection, *, household_id: int, transaction_id: int) -> bool:
+    before = _locked_fact(conn, household_id, transaction_id)
+    if before is None:
+        return False
     # Tags go with it: ON DELETE CASCADE (foreign keys are on in SQLite too).
-    result = conn.execute(
-        t.delete().where(t.c.household_id == household_id, t.c.id == transaction_id)
-    )
-    return bool(result.rowcount)
+    conn.execute(t.delete().where(t.c.id == transaction_id))
+    delta = aggregates.Delta()
+    delta.add(before, -1)
+    aggregates.apply(conn, delta)
+    return True
 
 
 @dataclass(frozen=True, slots=True)

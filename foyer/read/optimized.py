@@ -1,0 +1,223 @@
+"""The optimised read path: every view from the materialised aggregates, never from the rows.
+
+A view costs O(its groups) — a month's categories, a category's tags — whatever the number
+of transactions: summary is one row of `agg_month` plus the config and the small
+fixed-line and provision tables (3 queries), trends one `agg_month` row per month, the
+hierarchy and analytics a month's `agg_category` rows, drill-down details the first 20
+entries of the `agg_tag`/`agg_label` top indexes. foyer.services.aggregates keeps those
+tables exact at every commit, so nothing here is ever stale; the differential tests
+(tests/test_aggregates.py) hold every view equal to the reference engine's.
+
+Each SQL statement is built by a `q_*` function so foyer.read.plans can EXPLAIN exactly what
+runs here (tests check the plans; `foyer advise` prints them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, select
+
+from foyer.db.households import _CONFIG_FIELDS, load_config, load_fixed_lines, load_provisions
+from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag, household, household_config
+from foyer.domain.model import ExpenseType, HouseholdConfig, MonthTotals
+from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
+from foyer.money import to_money
+from foyer.months import previous_month
+from foyer.read.reference import TOP_N, debit_stats, nest_hierarchy, trend_months
+from foyer.services.aggregates import MONTH_COLUMNS
+
+JSON = dict[str, Any]
+
+_month_cols = [agg_month.c[name] for name in MONTH_COLUMNS]
+_config_cols = [household_config.c[name] for name in _CONFIG_FIELDS]
+
+
+def q_config_and_month(household_id: int, month: str) -> Select[Any]:
+    """The household's config and its month totals in one round trip (either may be absent)."""
+    return (
+        select(household_config.c.household_id, *_config_cols, agg_month.c.month, *_month_cols)
+        .select_from(
+            household.outerjoin(
+                household_config, household_config.c.household_id == household.c.id
+            ).outerjoin(
+                agg_month,
+                and_(agg_month.c.household_id == household.c.id, agg_month.c.month == month),
+            )
+        )
+        .where(household.c.id == household_id)
+    )
+
+
+def q_trend_monthss(household_id: int, start: str, end: str) -> Select[Any]:
+    return select(agg_month.c.month, *_month_cols).where(
+        agg_month.c.household_id == household_id, agg_month.c.month.between(start, end)
+    )
+
+
+def q_month_categories(household_id: int, month: str) -> Select[Any]:
+    """A month's category groups (kept debits), in primary-key order."""
+    c = agg_category.c
+    return select(
+        c.category,
+        c.category_parent,
+        c.expense_type,
+        c.count,
+        c.total_cents,
+        c.low_cents,
+        c.high_cents,
+    ).where(c.household_id == household_id, c.month == month)
+
+
+def q_category_months(household_id: int, category: str, months: Sequence[str]) -> Select[Any]:
+    """One category's groups in the given months (drill-down: this month and the last)."""
+    c = agg_category.c
+    return select(c.month, c.count, c.total_cents, c.low_cents, c.high_cents).where(
+        c.household_id == household_id, c.month.in_(list(months)), c.category == category
+    )
+
+
+def q_top(table_name: str, household_id: int, category: str, month: str) -> Select[Any]:
+    """The first TOP_N entries of agg_tag/agg_label's top index: by total desc, then name."""
+    table = agg_tag if table_name == "tag" else agg_label
+    name = table.c[table_name]
+    return (
+        select(name, table.c.total_cents, table.c.count)
+        .where(
+            table.c.household_id == household_id,
+            table.c.month == month,
+            table.c.category == category,
+        )
+        .order_by(table.c.total_cents.desc(), name)
+        .limit(TOP_N)
+    )
+
+
+class OptimizedReader:
+    """DashboardReader over the aggregate tables (FOYER_ENGINE=optimized, the default)."""
+
+    name = "optimized"
+
+    def _config_and_totals(
+        self, conn: Connection, household_id: int, month: str
+    ) -> tuple[HouseholdConfig, MonthTotals]:
+        row = conn.execute(q_config_and_month(household_id, month)).one_or_none()
+        if row is None:  # no such household: what the reference engine shows too
+            return HouseholdConfig(), MonthTotals()
+        width = len(_config_cols)
+        config = HouseholdConfig(*row[1 : 1 + width]) if row[0] is not None else HouseholdConfig()
+        totals_row = row[1 + width :]
+        totals = MonthTotals(*(int(v) for v in totals_row[1:])) if totals_row[0] else MonthTotals()
+        return config, totals
+
+    def summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        config, totals = self._config_and_totals(conn, household_id, month)
+        return dashboard_summary(
+            month=month,
+            config=config,
+            fixed_lines=load_fixed_lines(conn, household_id),
+            provisions=load_provisions(conn, household_id),
+            totals=totals,
+        )
+
+    def slim_summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        return slim_summary(self.summary(conn, household_id=household_id, month=month))
+
+    def hierarchy(self, conn: Connection, *, household_id: int, month: str) -> list[JSON]:
+        sums: dict[tuple[str, str], list[int]] = {}
+        for category, parent, _type, count, total, _low, _high in conn.execute(
+            q_month_categories(household_id, month)
+        ):
+            group = sums.setdefault((parent, category), [0, 0])
+            group[0] += total
+            group[1] += count
+        parents: dict[str, list[tuple[str, int, int]]] = {}
+        for (parent, category), (total, count) in sums.items():
+            parents.setdefault(parent, []).append((category, total, count))
+        return nest_hierarchy(parents)
+
+    def drill_down_summary(
+        self, conn: Connection, *, household_id: int, category: str, month: str
+    ) -> JSON:
+        previous = previous_month(month)
+        total = count = previous_total = 0
+        low: int | None = None
+        high: int | None = None
+        for row_month, n, tot, lo, hi in conn.execute(
+            q_category_months(household_id, category, (month, previous))
+        ):
+            if row_month == previous:
+                previous_total += tot
+                continue
+            total += tot
+            count += n
+            low = lo if low is None else min(low, lo)
+            high = hi if high is None else max(high, hi)
+        return {
+            "category": category,
+            "month": month,
+            **debit_stats(total, count),
+            "min": None if low is None else to_money(low),
+            "max": None if high is None else to_money(high),
+            "previous_total": to_money(previous_total),
+        }
+
+    def drill_down_details(
+        self, conn: Connection, *, household_id: int, category: str, month: str
+    ) -> JSON:
+        by_tag = conn.execute(q_top("tag", household_id, category, month)).all()
+        by_label = conn.execute(q_top("label", household_id, category, month)).all()
+        return {
+            "category": category,
+            "month": month,
+            "by_tag": [{"tag": k, "total": to_money(v), "count": n} for k, v, n in by_tag],
+            "by_label": [{"label": k, "total": to_money(v), "count": n} for k, v, n in by_label],
+        }
+
+    def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+        rows = conn.execute(q_trend_monthss(household_id, start, end))
+        by_month = {row[0]: MonthTotals(*(int(v) for v in row[1:])) for row in rows}
+        return trend_months(by_month, start, end)
+
+    def analytics_categories(
+        self,
+        conn: Connection,
+        *,
+        household_id: int,
+        month: str,
+        expense_types: Sequence[ExpenseType],
+    ) -> JSON:
+        wanted = set(expense_types)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for category, _parent, etype, count, total, low, high in conn.execute(
+            q_month_categories(household_id, month)
+        ):
+            if etype not in wanted:
+                continue
+            group = groups.get((category, etype))
+            if group is None:
+                groups[(category, etype)] = [count, total, low, high]
+            else:  # the same category under several parents
+                group[0] += count
+                group[1] += total
+                group[2] = min(group[2], low)
+                group[3] = max(group[3], high)
+        ranked = sorted(groups.items(), key=lambda g: (-g[1][1], g[0][0], g[0][1]))
+        items = [
+            {
+                "category": category,
+                "expense_type": etype,
+                **debit_stats(total, count),
+                "min": to_money(low),
+                "max": to_money(high),
+            }
+            for (category, etype), (count, total, low, high) in ranked
+        ]
+        return {"month": month, "items": items}
+
+    def provisions_calculate(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        # No transactions involved: the provisions and the config are the whole input.
+        return provisions_calculation(
+            load_provisions(conn, household_id), load_config(conn, household_id), month
+        )

@@ -1,0 +1,400 @@
+"""The materialised aggregates: maintained in every write's own transaction, verified, rebuilt.
+
+`agg_month`, `agg_category`, `agg_tag` and `agg_label` (see foyer.db.schema) hold counts
+and sums of `bank_transaction` per group. They are exact at every commit because the only
+code that writes transactions (foyer.services.transactions) hands every row it adds or
+removes to `Delta`, and applies it with `apply` before its unit of work commits: one
+upsert per touched group, not per row, so a bulk load pays little for it (docs/PERFORMANCE.md
+has the measured cost). A test fails if any other module writes those tables.
+
+Why not database triggers: SQLite only has row-level triggers, which would turn a
+10,000-row bulk insert into 10,000 upserts per aggregate table; maintaining the groups in
+one place in Python costs one upsert per group, on both databases, with the same code.
+
+Concurrency (PostgreSQL): upserts add deltas (`count = count + excluded.count`), which the
+row lock makes atomic; groups are always locked in one global order (table, then sorted
+key), so two writers cannot deadlock on them. min/max cannot be undone by a delta, so a
+removal recomputes them from `ix_bank_transaction_month_category_amount` after the rows
+have changed (two index seeks per group).
+
+`recompute_query` defines every aggregate straight from the rows with GROUP BY: `verify`
+compares against it and `rebuild` reloads from it (`foyer aggregates verify|rebuild`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag
+from foyer.db.schema import bank_transaction as t
+from foyer.db.schema import transaction_tag as tt
+
+# Column positions of the fields of a row this module reads (see `Fact`).
+MONTH_COLUMNS = (
+    "variable_cents",
+    "variable_count",
+    "fixed_debits_cents",
+    "provision_debits_cents",
+    "income_cents",
+    "excluded_cents",
+    "transactions",
+)
+_DEBIT_SLOT = {"VARIABLE": 0, "FIXED": 2, "PROVISION": 3}
+# low/high of a group no row was added to: least()/greatest() keep the stored value. (Not
+# NULL: both databases check NOT NULL on the proposed row before resolving the conflict.)
+_NO_LOW = 2**62
+_NO_HIGH = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """What one transaction contributes to the aggregates."""
+
+    household_id: int
+    month: str
+    label: str
+    amount_cents: int
+    category: str
+    category_parent: str
+    exclude: bool
+    expense_type: str
+    tags: tuple[str, ...] = ()
+
+
+#: The bank_transaction columns a `Fact` is built from, in its field order (tags apart).
+FACT_COLUMNS = (
+    t.c.household_id,
+    t.c.month,
+    t.c.label,
+    t.c.amount_cents,
+    t.c.category,
+    t.c.category_parent,
+    t.c.exclude,
+    t.c.expense_type,
+)
+
+
+class Delta:
+    """Net changes to every aggregate group from a set of added and removed rows."""
+
+    __slots__ = ("category", "label", "month", "shrunk", "tag")
+
+    def __init__(self) -> None:
+        self.month: dict[tuple[int, str], list[int]] = {}
+        # [count, total, low, high]; low/high of the added rows only (sentinels: none added)
+        self.category: dict[tuple[int, str, str, str, str], list[Any]] = {}
+        self.tag: dict[tuple[int, str, str, str], list[int]] = {}
+        self.label: dict[tuple[int, str, str, str], list[int]] = {}
+        # Groups a removal touched: their min/max are recomputed, and they are deleted when
+        # nothing is left in them. Insert-only deltas leave this empty.
+        self.shrunk: set[tuple[Table, tuple[Any, ...]]] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.month)
+
+    def add(self, fact: Fact, sign: int = 1) -> None:
+        """Count `fact` in (sign 1) or out (sign -1)."""
+        self._add(
+            fact.household_id,
+            fact.month,
+            fact.label,
+            fact.amount_cents,
+            fact.category,
+            fact.category_parent,
+            fact.exclude,
+            fact.expense_type,
+            fact.tags,
+            sign,
+        )
+
+    def add_new(
+        self, household_id: int, rows: Sequence[Sequence[Any]], tags: Sequence[Any]
+    ) -> None:
+        """Count in freshly inserted rows (`services.transactions.NewRow` tuples).
+
+        The bulk-load hot path: positional unpacking, no per-row objects.
+        """
+        add = self._add
+        for (_d, month, label, amount, category, parent, _a, exclude, etype, *_r), row_tags in zip(
+            rows, tags, strict=True
+        ):
+            add(household_id, month, label, amount, category, parent, exclude, etype, row_tags, 1)
+
+    def _add(
+        self,
+        household_id: int,
+        month: str,
+        label: str,
+        amount: int,
+        category: str,
+        parent: str,
+        exclude: bool,
+        expense_type: str,
+        tags: Iterable[str],
+        sign: int,
+    ) -> None:
+        month_key = (household_id, month)
+        totals = self.month.get(month_key)
+        if totals is None:
+            totals = self.month[month_key] = [0, 0, 0, 0, 0, 0, 0]
+        totals[6] += sign
+        if sign < 0:
+            self.shrunk.add((agg_month, month_key))
+        if exclude:
+            totals[5] += sign * abs(amount)
+            return
+        if amount > 0:
+            totals[4] += sign * amount
+            return
+        if amount == 0:
+            return
+        # A kept debit: the month's debit total of its type, and every category view.
+        magnitude = -amount
+        slot = _DEBIT_SLOT[expense_type]
+        totals[slot] += sign * magnitude
+        if slot == 0:
+            totals[1] += sign
+        cat_key = (household_id, month, category, parent, expense_type)
+        group = self.category.get(cat_key)
+        if group is None:
+            group = self.category[cat_key] = [0, 0, _NO_LOW, _NO_HIGH]
+        group[0] += sign
+        group[1] += sign * magnitude
+        if sign > 0:
+            group[2] = min(group[2], magnitude)
+            group[3] = max(group[3], magnitude)
+        else:
+            self.shrunk.add((agg_category, cat_key))
+        for table, groups, key in (
+            (agg_label, self.label, (household_id, month, category, label)),
+            *((agg_tag, self.tag, (household_id, month, category, tag)) for tag in tags),
+        ):
+            sums = groups.get(key)
+            if sums is None:
+                sums = groups[key] = [0, 0]
+            sums[0] += sign
+            sums[1] += sign * magnitude
+            if sign < 0:
+                self.shrunk.add((table, key))
+
+
+def _pk_names(table: Table) -> list[str]:
+    return [c.name for c in table.primary_key.columns]
+
+
+def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Add each row's values to its group, creating the group when it is new."""
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    pk = _pk_names(table)
+    new = stmt.excluded
+    sets: dict[str, Any] = {}
+    for column in table.columns:
+        name = column.name
+        if name in pk:
+            continue
+        if name in ("low_cents", "high_cents"):
+            # least/greatest of the stored and the added value (SQLite spells them min/max
+            # with two arguments); removals are recomputed afterwards, in `apply`.
+            low = name == "low_cents"
+            if conn.dialect.name == "sqlite":
+                sets[name] = (func.min if low else func.max)(column, new[name])
+            else:
+                sets[name] = (func.least if low else func.greatest)(column, new[name])
+        else:
+            sets[name] = column + new[name]
+    conn.execute(stmt.on_conflict_do_update(index_elements=pk, set_=sets), rows)
+
+
+def _rows(table: Table, groups: dict[Any, list[Any]], names: Sequence[str]) -> list[dict[str, Any]]:
+    pk = _pk_names(table)
+    # Sorted: every writer locks groups in the same order, so none can deadlock another.
+    return [
+        dict(zip(pk, key, strict=True)) | dict(zip(names, values, strict=True))
+        for key, values in sorted(groups.items())
+    ]
+
+
+def _bound_pk(table: Table) -> ColumnElement[bool]:
+    return and_(*(column == bindparam(f"k_{column.name}") for column in table.primary_key.columns))
+
+
+def _keys(table: Table, keys: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    names = [f"k_{name}" for name in _pk_names(table)]
+    return [dict(zip(names, key, strict=True)) for key in sorted(keys)]
+
+
+def _extreme(fn: Any) -> Any:
+    """min or max amount of a category group's kept debits: one seek on the month index."""
+    return (
+        select(fn(t.c.amount_cents))
+        .where(
+            t.c.household_id == bindparam("k_household_id"),
+            t.c.month == bindparam("k_month"),
+            t.c.category == bindparam("k_category"),
+            t.c.amount_cents < 0,
+            t.c.category_parent == bindparam("k_category_parent"),
+            t.c.expense_type == bindparam("k_expense_type"),
+            ~t.c.exclude,
+        )
+        .scalar_subquery()
+    )
+
+
+def apply(conn: Connection, delta: Delta) -> None:
+    """Write `delta` to the aggregate tables, on the caller's transaction (after the rows)."""
+    if not delta:
+        return
+    _upsert(conn, agg_month, _rows(agg_month, delta.month, MONTH_COLUMNS))
+    category_names = ("count", "total_cents", "low_cents", "high_cents")
+    _upsert(conn, agg_category, _rows(agg_category, delta.category, category_names))
+    _upsert(conn, agg_tag, _rows(agg_tag, delta.tag, ("count", "total_cents")))
+    _upsert(conn, agg_label, _rows(agg_label, delta.label, ("count", "total_cents")))
+    if not delta.shrunk:
+        return
+    by_table: dict[Table, list[tuple[Any, ...]]] = {}
+    for table, key in delta.shrunk:
+        by_table.setdefault(table, []).append(key)
+    if agg_category in by_table:
+        conn.execute(
+            agg_category.update()
+            .where(_bound_pk(agg_category), agg_category.c.count > 0)
+            .values(low_cents=-_extreme(func.max), high_cents=-_extreme(func.min)),
+            _keys(agg_category, by_table[agg_category]),
+        )
+    for table, keys in by_table.items():
+        emptied = (table.c.transactions if table is agg_month else table.c.count) == 0
+        conn.execute(table.delete().where(_bound_pk(table), emptied), _keys(table, keys))
+
+
+# --- recomputation from the rows: the definition verify and rebuild share -------------
+
+_kept_debit = and_(t.c.amount_cents < 0, ~t.c.exclude)
+
+
+def _total(value: Any) -> Any:
+    # SUM(bigint) is NUMERIC on PostgreSQL; the aggregate columns are BIGINT.
+    return cast(func.coalesce(func.sum(value), 0), BigInteger)
+
+
+def _sum_if(condition: ColumnElement[bool], value: Any) -> Any:
+    return _total(case((condition, value), else_=0))
+
+
+def _debit_of(expense_type: str) -> ColumnElement[bool]:
+    return and_(_kept_debit, t.c.expense_type == expense_type)
+
+
+def recompute_query(table: Table, household_id: int | None = None) -> Select[Any]:
+    """`table`'s rows as GROUP BY over the transactions, columns in table order."""
+    scope = [] if household_id is None else [t.c.household_id == household_id]
+    debit = -t.c.amount_cents
+    if table is agg_month:
+        return (
+            select(
+                t.c.household_id,
+                t.c.month,
+                _sum_if(_debit_of("VARIABLE"), debit),
+                _sum_if(_debit_of("VARIABLE"), literal_column("1")),
+                _sum_if(_debit_of("FIXED"), debit),
+                _sum_if(_debit_of("PROVISION"), debit),
+                _sum_if(and_(~t.c.exclude, t.c.amount_cents > 0), t.c.amount_cents),
+                _sum_if(t.c.exclude, func.abs(t.c.amount_cents)),
+                cast(func.count(), BigInteger),
+            )
+            .where(*scope)
+            .group_by(t.c.household_id, t.c.month)
+        )
+    keys: tuple[Any, ...]
+    if table is agg_category:
+        keys = (t.c.household_id, t.c.month, t.c.category, t.c.category_parent, t.c.expense_type)
+        return (
+            select(
+                *keys,
+                cast(func.count(), BigInteger),
+                _total(debit),
+                cast(func.min(debit), BigInteger),
+                cast(func.max(debit), BigInteger),
+            )
+            .where(_kept_debit, *scope)
+            .group_by(*keys)
+        )
+    if table is agg_label:
+        keys = (t.c.household_id, t.c.month, t.c.category, t.c.label)
+        return (
+            select(*keys, cast(func.count(), BigInteger), _total(debit))
+            .where(_kept_debit, *scope)
+            .group_by(*keys)
+        )
+    if table is agg_tag:
+        keys = (t.c.household_id, t.c.month, t.c.category, tt.c.tag)
+        return (
+            select(*keys, cast(func.count(), BigInteger), _total(debit))
+            .select_from(t.join(tt, tt.c.transaction_id == t.c.id))
+            .where(_kept_debit, *scope)
+            .group_by(*keys)
+        )
+    raise ValueError(f"not an aggregate table: {table.name}")
+
+
+TABLES = (agg_month, agg_category, agg_tag, agg_label)
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    table: str
+    key: tuple[Any, ...]
+    stored: tuple[int, ...] | None  # None: the group is missing
+    expected: tuple[int, ...] | None  # None: the group should not exist
+
+
+def _as_groups(rows: Iterable[Sequence[Any]], width: int) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    return {tuple(row[:width]): tuple(int(v) for v in row[width:]) for row in rows}
+
+
+def verify(conn: Connection, household_id: int | None = None) -> list[Mismatch]:
+    """Every difference between the stored aggregates and a recomputation from the rows."""
+    mismatches: list[Mismatch] = []
+    for table in TABLES:
+        width = len(table.primary_key.columns)
+        scope = [] if household_id is None else [table.c.household_id == household_id]
+        stored = _as_groups(conn.execute(select(table).where(*scope)), width)
+        expected = _as_groups(conn.execute(recompute_query(table, household_id)), width)
+        for key in sorted(stored.keys() | expected.keys(), key=repr):
+            if stored.get(key) != expected.get(key):
+                mismatches.append(Mismatch(table.name, key, stored.get(key), expected.get(key)))
+    return mismatches
+
+
+def rebuild(conn: Connection, household_id: int | None = None) -> dict[str, int]:
+    """Reload the aggregates (of one household, or all) from the rows; groups per table."""
+    counts: dict[str, int] = {}
+    for table in TABLES:
+        scope = [] if household_id is None else [table.c.household_id == household_id]
+        conn.execute(table.delete().where(*scope))
+        query = recompute_query(table, household_id)
+        conn.execute(table.insert().from_select([c.name for c in table.columns], query))
+        counts[table.name] = int(
+            conn.execute(select(func.count()).select_from(table).where(*scope)).scalar_one()
+        )
+    return counts
