@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 
 from foyer.app import SchemaOutOfDateError, check_schema
 from foyer.db.engine import make_engine
 from foyer.db.migrate import current_heads, downgrade, upgrade
-from foyer.db.schema import metadata
+from foyer.db.schema import agg_month, metadata
+from foyer.services import aggregates
 from foyer.settings import Settings
 
-
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DESC_INDEXES = ("ix_agg_tag_top", "ix_agg_label_top")
 
 
@@ -64,3 +67,57 @@ def test_sqlite_connections_get_the_pragmas(tmp_path) -> None:  # type: ignore[n
         assert pragma("busy_timeout") == 10000
         assert pragma("synchronous") == 1  # NORMAL
     engine.dispose()
+
+
+def test_upgrade_fills_aggregates_from_existing_rows(scratch_url: str) -> None:
+    """0002 creates the aggregates on a database that already has transactions."""
+    engine = _engine(scratch_url)
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO household (id, name, created_at) VALUES (1, 'h', :now)"),
+                {"now": NOW},
+            )
+            rows = [
+                # (date, amount, category, exclude, expense_type)
+                ("2025-01-03", -1250, "courses", False, "VARIABLE"),
+                ("2025-01-09", -300, "courses", False, "VARIABLE"),
+                ("2025-01-09", -90000, "loyer", False, "FIXED"),
+                ("2025-01-20", 250000, "salaire", False, "VARIABLE"),
+                ("2025-02-01", -4000, "courses", True, "VARIABLE"),
+            ]
+            for i, (day, amount, category, exclude, etype) in enumerate(rows, start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO bank_transaction (id, household_id, date, month, label, "
+                        "amount_cents, category, category_parent, account, exclude, "
+                        "expense_type, created_at) VALUES (:id, 1, :date, :month, 'x', :amount, "
+                        ":category, 'p', 'joint', :exclude, :etype, :now)"
+                    ),
+                    {
+                        "id": i,
+                        "date": dt.date.fromisoformat(day),
+                        "month": day[:7],
+                        "amount": amount,
+                        "category": category,
+                        "exclude": exclude,
+                        "etype": etype,
+                        "now": NOW,
+                    },
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO transaction_tag (transaction_id, tag, household_id) "
+                    "VALUES (1, 'a', 1)"
+                )
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert aggregates.verify(conn) == []
+            months = conn.execute(
+                select(agg_month.c.month, agg_month.c.transactions).order_by(agg_month.c.month)
+            ).all()
+            assert [tuple(m) for m in months] == [("2025-01", 4), ("2025-02", 1)]
+    finally:
+        engine.dispose()

@@ -141,7 +141,7 @@ provision = Table(
     CheckConstraint("base IN ('total', 'member1', 'member2', 'fixed')", name="base"),
     CheckConstraint("percentage_bp BETWEEN 0 AND 10000", name="percentage"),
     CheckConstraint(f"split_mode IN {SPLIT_MODES}", name="split_mode"),
-    Index(None, "household_id", "display_order"),
+    Index(None, "household_id", "id"),  # every listing of provisions is in id order
 )
 
 bank_transaction = Table(

@@ -3,7 +3,8 @@
 Creates agg_month, agg_category, agg_tag and agg_label, fills them from the rows already
 there (plain INSERT … SELECT … GROUP BY, the same definitions `foyer aggregates rebuild`
 uses, frozen here so this migration never changes meaning), and replaces the
-(household_id, month, category) index with the two category indexes.
+(household_id, month, category) index with the two category indexes, and the provision
+index with one in the order provisions are listed.
 
 Revision ID: 0002
 Revises: 0001
@@ -100,6 +101,9 @@ def upgrade() -> None:
     _top_table("agg_tag", sa.Column("tag", sa.String(length=50), nullable=False))
     _top_table("agg_label", sa.Column("label", sa.String(length=500), nullable=False))
 
+    # Provisions are always listed in id order; the display_order index gave no order used.
+    op.drop_index("ix_provision_household_id_display_order", "provision")
+    op.create_index("ix_provision_household_id_id", "provision", ["household_id", "id"])
     op.drop_index("ix_bank_transaction_household_id_month_category", "bank_transaction")
     op.create_index(
         "ix_bank_transaction_category_date",
@@ -157,6 +161,10 @@ def downgrade() -> None:
         "ix_bank_transaction_household_id_month_category",
         "bank_transaction",
         ["household_id", "month", "category"],
+    )
+    op.drop_index("ix_provision_household_id_id", "provision")
+    op.create_index(
+        "ix_provision_household_id_display_order", "provision", ["household_id", "display_order"]
     )
     for table in ("agg_label", "agg_tag", "agg_category", "agg_month"):
         op.drop_table(table)
