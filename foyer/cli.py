@@ -1,4 +1,4 @@
-"""The `foyer` command: serve, migrate, user create, demo."""
+"""The `foyer` command: serve, migrate, user create, demo, aggregates, advise, bench."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="foyer: the couple's budget dashboard.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+aggregates_app = typer.Typer(
+    help="Check or reload the materialised aggregates.", no_args_is_help=True
+)
+app.add_typer(aggregates_app, name="aggregates")
 console = Console()
 
 
@@ -139,6 +143,78 @@ def demo(
     if login_file:
         login_file.write_text(text + "\n")
         login_file.chmod(0o600)
+
+
+HouseholdOption = Annotated[
+    int | None, typer.Option("--household", help="Only this household id (default: all).")
+]
+
+
+@aggregates_app.command("verify")
+def aggregates_verify(household: HouseholdOption = None) -> None:
+    """Compare every aggregate with a recomputation from the rows; exit 1 on any difference."""
+    from foyer.db.engine import read_connection
+    from foyer.services import aggregates
+
+    with _engine(Settings()) as engine, read_connection(engine) as conn:
+        mismatches = aggregates.verify(conn, household)
+    for m in mismatches[:50]:
+        console.print(f"[red]{m.table}[/red] {m.key}: stored {m.stored}, expected {m.expected}")
+    if mismatches:
+        console.print(
+            f"[red]{len(mismatches)} aggregate group(s) differ[/red]; fix: foyer aggregates rebuild"
+        )
+        raise typer.Exit(1)
+    console.print("aggregates exact: every group equals its recomputation")
+
+
+@aggregates_app.command("rebuild")
+def aggregates_rebuild(household: HouseholdOption = None) -> None:
+    """Reload the aggregates from the rows, in one transaction (writers wait meanwhile)."""
+    from foyer.db.engine import unit_of_work
+    from foyer.services import aggregates
+
+    with _engine(Settings()) as engine, unit_of_work(engine) as conn:
+        counts = aggregates.rebuild(conn, household)
+    console.print("rebuilt: " + ", ".join(f"{table} {n:,} groups" for table, n in counts.items()))
+
+
+@app.command()
+def advise() -> None:
+    """Print every hot-path read query with its plan; flag scans, sorts and unused indexes."""
+    from foyer.db.engine import read_connection
+    from foyer.read.plans import find_sample, plans, unused_indexes
+
+    with _engine(Settings()) as engine, read_connection(engine) as conn:
+        try:
+            sample = find_sample(conn)
+        except LookupError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        found = plans(conn, sample)
+        dialect = conn.dialect.name
+    console.print(
+        f"{len(found)} queries on {dialect}, sampled with household {sample.household_id}, "
+        f"month {sample.month}, category {sample.category!r}\n"
+    )
+    for plan in found:
+        mark = "[red]FLAG[/red]" if plan.flags else "[green]ok[/green]"
+        console.print(f"{mark} [bold]{plan.name}[/bold]")
+        console.print(plan.sql, markup=False, highlight=False, soft_wrap=True)
+        for line in plan.lines:
+            console.print(f"    {line}", markup=False, highlight=False, soft_wrap=True)
+        for flag in plan.flags:
+            console.print(f"    [red]! {flag}[/red]")
+        console.print()
+    flagged = [p for p in found if p.flags]
+    unused = sorted(unused_indexes(found))
+    for name in unused:
+        console.print(f"[yellow]unused index[/yellow] {name}: no registered query reads it")
+    console.print(
+        f"{len(found) - len(flagged)} of {len(found)} plans clean; {len(unused)} unused index(es)"
+    )
+    if flagged or unused:
+        raise typer.Exit(1)
 
 
 def _csv(value: str) -> list[str]:

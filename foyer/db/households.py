@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from foyer.db.schema import fixed_line, household_config, provision
 from foyer.domain.model import FixedLine, HouseholdConfig, Provision
 
-_CONFIG_FIELDS = (
+CONFIG_FIELDS = (
     "member1_name",
     "member2_name",
     "income1_cents",
@@ -30,7 +30,7 @@ _PROVISION_FIELDS = tuple(f.name for f in fields(Provision))
 
 def load_config(conn: Connection, household_id: int) -> HouseholdConfig:
     """The household's configuration; defaults when it has none yet."""
-    cols = [household_config.c[name] for name in _CONFIG_FIELDS]
+    cols = [household_config.c[name] for name in CONFIG_FIELDS]
     row = conn.execute(
         select(*cols).where(household_config.c.household_id == household_id)
     ).one_or_none()
@@ -47,17 +47,19 @@ def provision_from_row(row: Any) -> Provision:
     return Provision(**{name: getattr(row, name) for name in _PROVISION_FIELDS})
 
 
-def load_fixed_lines(conn: Connection, household_id: int) -> list[FixedLine]:
+def fixed_lines_query(household_id: int) -> Select[Any]:
     cols = [fixed_line.c[name] for name in _FIXED_FIELDS]
-    rows = conn.execute(
-        select(*cols).where(fixed_line.c.household_id == household_id).order_by(fixed_line.c.id)
-    )
-    return [fixed_line_from_row(row) for row in rows]
+    return select(*cols).where(fixed_line.c.household_id == household_id).order_by(fixed_line.c.id)
+
+
+def provisions_query(household_id: int) -> Select[Any]:
+    cols = [provision.c[name] for name in _PROVISION_FIELDS]
+    return select(*cols).where(provision.c.household_id == household_id).order_by(provision.c.id)
+
+
+def load_fixed_lines(conn: Connection, household_id: int) -> list[FixedLine]:
+    return [fixed_line_from_row(row) for row in conn.execute(fixed_lines_query(household_id))]
 
 
 def load_provisions(conn: Connection, household_id: int) -> list[Provision]:
-    cols = [provision.c[name] for name in _PROVISION_FIELDS]
-    rows = conn.execute(
-        select(*cols).where(provision.c.household_id == household_id).order_by(provision.c.id)
-    )
-    return [provision_from_row(row) for row in rows]
+    return [provision_from_row(row) for row in conn.execute(provisions_query(household_id))]

@@ -161,12 +161,14 @@ bank_transaction = Table(
     Column("import_id", String(100), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("expense_type IN ('VARIABLE', 'FIXED', 'PROVISION')", name="expense_type"),
-    # One index per keyset order (foyer.read.plans tests each against its query):
-    # listings by date (a month filter is a date range on it) and by amount; a category's
-    # pages by date (drill-down) and, within a month, by amount. The last one also answers
-    # the min/max recomputation of agg_category and the reference engine's month scans.
+    # One index per keyset order and filter prefix (foyer.read.plans checks each query's
+    # plan): all of a household's rows by date (a month filter is also a date range on it)
+    # and by amount; a month's rows by amount; a category's rows by date (drill-down) and,
+    # within a month, by amount. That last one also answers agg_category's min/max
+    # recomputation and the reference engine's month scans.
     Index(None, "household_id", "date", "id"),
     Index(None, "household_id", "amount_cents", "id"),
+    Index("ix_bank_transaction_month_amount", "household_id", "month", "amount_cents", "id"),
     Index("ix_bank_transaction_category_date", "household_id", "category", "date", "id"),
     Index(
         "ix_bank_transaction_month_category_amount",
@@ -189,7 +191,6 @@ transaction_tag = Table(
     ),
     Column("tag", String(50), primary_key=True),
     _household_fk(),
-    Index(None, "household_id", "tag", "transaction_id"),
 )
 
 # Materialised aggregates, exact at every commit: foyer.services.aggregates maintains them in

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, select
 
-from foyer.db.households import _CONFIG_FIELDS, load_config, load_fixed_lines, load_provisions
+from foyer.db.households import CONFIG_FIELDS, load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag, household, household_config
 from foyer.domain.model import ExpenseType, HouseholdConfig, MonthTotals
 from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
@@ -31,7 +31,7 @@ from foyer.services.aggregates import MONTH_COLUMNS
 JSON = dict[str, Any]
 
 _month_cols = [agg_month.c[name] for name in MONTH_COLUMNS]
-_config_cols = [household_config.c[name] for name in _CONFIG_FIELDS]
+_config_cols = [household_config.c[name] for name in CONFIG_FIELDS]
 
 
 def q_config_and_month(household_id: int, month: str) -> Select[Any]:
@@ -50,7 +50,7 @@ def q_config_and_month(household_id: int, month: str) -> Select[Any]:
     )
 
 
-def q_trend_monthss(household_id: int, start: str, end: str) -> Select[Any]:
+def q_trend_months(household_id: int, start: str, end: str) -> Select[Any]:
     return select(agg_month.c.month, *_month_cols).where(
         agg_month.c.household_id == household_id, agg_month.c.month.between(start, end)
     )
@@ -176,7 +176,7 @@ class OptimizedReader:
         }
 
     def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
-        rows = conn.execute(q_trend_monthss(household_id, start, end))
+        rows = conn.execute(q_trend_months(household_id, start, end))
         by_month = {row[0]: MonthTotals(*(int(v) for v in row[1:])) for row in rows}
         return trend_months(by_month, start, end)
 

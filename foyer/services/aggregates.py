@@ -244,21 +244,22 @@ def _keys(table: Table, keys: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]
     return [dict(zip(names, key, strict=True)) for key in sorted(keys)]
 
 
-def _extreme(fn: Any) -> Any:
-    """min or max amount of a category group's kept debits: one seek on the month index."""
-    return (
-        select(fn(t.c.amount_cents))
-        .where(
-            t.c.household_id == bindparam("k_household_id"),
-            t.c.month == bindparam("k_month"),
-            t.c.category == bindparam("k_category"),
-            t.c.amount_cents < 0,
-            t.c.category_parent == bindparam("k_category_parent"),
-            t.c.expense_type == bindparam("k_expense_type"),
-            ~t.c.exclude,
-        )
-        .scalar_subquery()
+def extreme_query(fn: Any, *key: Any) -> Select[Any]:
+    """min or max amount of one agg_category group's kept debits (key: its primary key,
+    values or bind parameters): a seek at one end of ix_bank_transaction_month_category_amount."""
+    household_id, month, category, parent, expense_type = key
+    return select(fn(t.c.amount_cents)).where(
+        t.c.household_id == household_id,
+        t.c.month == month,
+        t.c.category == category,
+        t.c.amount_cents < 0,
+        t.c.category_parent == parent,
+        t.c.expense_type == expense_type,
+        ~t.c.exclude,
     )
+
+
+_BOUND_KEY: list[Any] = [bindparam(f"k_{c.name}") for c in agg_category.primary_key.columns]
 
 
 def apply(conn: Connection, delta: Delta) -> None:
@@ -279,7 +280,10 @@ def apply(conn: Connection, delta: Delta) -> None:
         conn.execute(
             agg_category.update()
             .where(_bound_pk(agg_category), agg_category.c.count > 0)
-            .values(low_cents=-_extreme(func.max), high_cents=-_extreme(func.min)),
+            .values(
+                low_cents=-extreme_query(func.max, *_BOUND_KEY).scalar_subquery(),
+                high_cents=-extreme_query(func.min, *_BOUND_KEY).scalar_subquery(),
+            ),
             _keys(agg_category, by_table[agg_category]),
         )
     for table, keys in by_table.items():

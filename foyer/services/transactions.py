@@ -194,16 +194,19 @@ def insert_transactions(
     )
 
 
+def tags_query(ids: Sequence[int]) -> Select[Any]:
+    return (
+        select(transaction_tag.c.transaction_id, transaction_tag.c.tag)
+        .where(transaction_tag.c.transaction_id.in_(ids))
+        .order_by(transaction_tag.c.transaction_id, transaction_tag.c.tag)
+    )
+
+
 def _tags_of(conn: Connection, ids: Iterable[int]) -> dict[int, list[str]]:
     ids = list(ids)
     tags: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
-        rows = conn.execute(
-            select(transaction_tag.c.transaction_id, transaction_tag.c.tag)
-            .where(transaction_tag.c.transaction_id.in_(ids))
-            .order_by(transaction_tag.c.transaction_id, transaction_tag.c.tag)
-        )
-        for transaction_id, tag in rows:
+        for transaction_id, tag in conn.execute(tags_query(ids)):
             tags[transaction_id].append(tag)
     return tags
 
@@ -322,11 +325,19 @@ class TransactionFilter:
     debits_only: bool = False  # drill-down: debits not excluded
 
 
-def _conditions(household_id: int, f: TransactionFilter) -> list[ColumnElement[bool]]:
+def _conditions(
+    household_id: int, f: TransactionFilter, by_date: bool
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [t.c.household_id == household_id]
     if f.month is not None:
-        first, after = month_bounds(f.month)
-        where += [t.c.date >= first, t.c.date < after]
+        # Date-ordered pages filter a month as a date range (the date indexes order it);
+        # amount-ordered pages as month equality (the month-prefixed indexes order them).
+        # Never both: PostgreSQL would multiply their selectivities and misjudge the plan.
+        if by_date:
+            first, after = month_bounds(f.month)
+            where += [t.c.date >= first, t.c.date < after]
+        else:
+            where.append(t.c.month == f.month)
     if f.category is not None:
         where.append(t.c.category == f.category)
     if f.category_parent is not None:
@@ -359,6 +370,31 @@ class Page:
     last_key: tuple[Any, int] | None  # (sort value, id) of the last row when more follow
 
 
+def listing_query(
+    household_id: int,
+    filters: TransactionFilter,
+    sort: str,
+    limit: int,
+    after: tuple[Any, int] | None = None,
+) -> Select[Any]:
+    """One keyset page's query: rows strictly after `after` in `sort` order, ties on id.
+
+    Each order has its index (see foyer.db.schema; foyer.read.plans checks the plans), so a
+    page costs the same wherever it is in the listing.
+    """
+    column_name, descending = SORTS[sort]
+    column = t.c[column_name]
+    where = _conditions(household_id, filters, by_date=column_name == "date")
+    if after is not None:
+        value, last_id = after
+        if column_name == "date":
+            value = dt.date.fromisoformat(value)
+        key = tuple_(column, t.c.id)
+        where.append(key < tuple_(value, last_id) if descending else key > tuple_(value, last_id))
+    order = (column.desc(), t.c.id.desc()) if descending else (column.asc(), t.c.id.asc())
+    return select(*_ROW_COLUMNS).where(and_(*where)).order_by(*order).limit(limit + 1)
+
+
 def list_transactions(
     conn: Connection,
     *,
@@ -369,19 +405,8 @@ def list_transactions(
     after: tuple[Any, int] | None,
     with_tags: bool = True,
 ) -> Page:
-    """One keyset page: rows strictly after `after` in `sort` order, ties broken on id."""
-    column_name, descending = SORTS[sort]
-    column = t.c[column_name]
-    where = _conditions(household_id, filters)
-    if after is not None:
-        value, last_id = after
-        if column_name == "date":
-            value = dt.date.fromisoformat(value)
-        key = tuple_(column, t.c.id)
-        where.append(key < tuple_(value, last_id) if descending else key > tuple_(value, last_id))
-    order = (column.desc(), t.c.id.desc()) if descending else (column.asc(), t.c.id.asc())
-    query: Select[Any] = select(*_ROW_COLUMNS).where(and_(*where)).order_by(*order)
-    rows = conn.execute(query.limit(limit + 1)).all()
+    """One keyset page (`listing_query`), with the rows' tags."""
+    rows = conn.execute(listing_query(household_id, filters, sort, limit, after)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     tags = _tags_of(conn, (r.id for r in rows)) if with_tags else {}
@@ -389,6 +414,6 @@ def list_transactions(
     last_key = None
     if more:
         last = rows[-1]
-        sort_value = last.date.isoformat() if column_name == "date" else last.amount_cents
+        sort_value = last.date.isoformat() if SORTS[sort][0] == "date" else last.amount_cents
         last_key = (sort_value, last.id)
     return Page(items, last_key)

@@ -3,7 +3,8 @@
 Creates agg_month, agg_category, agg_tag and agg_label, fills them from the rows already
 there (plain INSERT … SELECT … GROUP BY, the same definitions `foyer aggregates rebuild`
 uses, frozen here so this migration never changes meaning), and replaces the
-(household_id, month, category) index with the two category indexes, and the provision
+(household_id, month, category) index with the month and category keyset indexes, drops an
+unused tag index, and the provision
 index with one in the order provisions are listed.
 
 Revision ID: 0002
@@ -105,6 +106,13 @@ def upgrade() -> None:
     op.drop_index("ix_provision_household_id_display_order", "provision")
     op.create_index("ix_provision_household_id_id", "provision", ["household_id", "id"])
     op.drop_index("ix_bank_transaction_household_id_month_category", "bank_transaction")
+    # Tag filters probe the primary key (transaction_id, tag); this index served no query.
+    op.drop_index("ix_transaction_tag_household_id_tag_transaction_id", "transaction_tag")
+    op.create_index(
+        "ix_bank_transaction_month_amount",
+        "bank_transaction",
+        ["household_id", "month", "amount_cents", "id"],
+    )
     op.create_index(
         "ix_bank_transaction_category_date",
         "bank_transaction",
@@ -155,6 +163,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_transaction_tag_household_id_tag_transaction_id",
+        "transaction_tag",
+        ["household_id", "tag", "transaction_id"],
+    )
+    op.drop_index("ix_bank_transaction_month_amount", "bank_transaction")
     op.drop_index("ix_bank_transaction_month_category_amount", "bank_transaction")
     op.drop_index("ix_bank_transaction_category_date", "bank_transaction")
     op.create_index(
