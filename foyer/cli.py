@@ -217,6 +217,64 @@ def advise() -> None:
         raise typer.Exit(1)
 
 
+def _micro(dbs: list[str], sizes: list[str], folder: Path, command: str) -> None:
+    import orjson
+
+    from foyer.bench.micro import page_depth, write_cost
+
+    folder.mkdir(parents=True, exist_ok=True)
+    writes, pages = [], []
+    lines = [
+        "# foyer micro-benchmarks",
+        "",
+        f"- command: `{command}`",
+        "",
+        "## Write cost of the aggregates",
+        "",
+        "Median time per transaction (bulk: one 10,000-row insert; single: one one-row "
+        "insert), rows plus aggregates vs the plain insert, alternating, one database.",
+        "",
+        "| database | kind | plain | with aggregates | ratio | plain rows/s "
+        "| with aggregates rows/s |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for db in dbs:
+        console.print(f"write cost on {db}…")
+        result = write_cost(db)
+        writes.append(result)
+        for kind in ("bulk", "single"):
+            plain, maintained = result[kind]["plain"], result[kind]["aggregates"]
+            lines.append(
+                f"| {db} | {kind} | {plain['median_s'] * 1000:,.2f} ms "
+                f"| {maintained['median_s'] * 1000:,.2f} ms | {result[kind + '_ratio']:.2f} "
+                f"| {plain['rows_per_s']:,.0f} | {maintained['rows_per_s']:,.0f} |"
+            )
+    lines += [
+        "",
+        "## Keyset page depth",
+        "",
+        "Median time of one 50-row page (service call, tags included).",
+        "",
+        "| database | size | listing | rows | deep page | page 1 ms | deep page ms | ratio |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for db in dbs:
+        for size in sizes:
+            console.print(f"page depth on {db} {size}…")
+            for row in page_depth(db, size):
+                pages.append(row)
+                lines.append(
+                    f"| {db} | {size} | {row['listing']} | {row['rows_in_listing']:,} "
+                    f"| {row['deep_page']:,} | {row['first_ms']:.2f} | {row['deep_ms']:.2f} "
+                    f"| {row['ratio']:.2f} |"
+                )
+    report = "\n".join(lines) + "\n"
+    data = {"command": command, "writes": writes, "pages": pages}
+    (folder / "micro.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    (folder / "micro.md").write_text(report)
+    console.print(report, markup=False, highlight=False, soft_wrap=True)
+
+
 def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -227,6 +285,13 @@ def bench(
         bool, typer.Option(help="10k rows, 3 scenarios, 3 s cells (< 3 min).")
     ] = False,
     smoke: Annotated[bool, typer.Option(help="CI smoke: fail when a ratio regresses.")] = False,
+    micro: Annotated[
+        bool,
+        typer.Option(
+            help="In-process instead: aggregate write cost and keyset page depth "
+            "(--db may list both databases)."
+        ),
+    ] = False,
     sizes: Annotated[str, typer.Option(help="Datasets: 10k,100k,1m,5m.")] = "10k,1m",
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
     engines: Annotated[
@@ -251,7 +316,7 @@ def bench(
     import orjson
 
     from foyer.bench.load import have_wrk
-    from foyer.bench.report import aggregate, charts, markdown, ratios
+    from foyer.bench.report import aggregate, charts, growth, markdown, ratios
     from foyer.bench.runner import Plan, run_plan
     from foyer.bench.scenarios import BUILDERS
     from foyer.bench.server import ServerConfig
@@ -266,6 +331,11 @@ def bench(
                 f"ratio {row['throughput_ratio']:.2f} (floor {row['floor']:.2f}) {verdict}"
             )
         raise typer.Exit(0 if passed else 1)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = out or Path("bench-results") / stamp
+    if micro:
+        _micro(_csv(db), _csv(sizes), folder, "foyer " + " ".join(sys.argv[1:]))
+        return
     plan = Plan(
         sizes=_csv(sizes),
         db=db,
@@ -289,12 +359,11 @@ def bench(
         raise typer.BadParameter(
             "wrk is not installed (apt-get install wrk), or use --generator python"
         )
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = out or Path("bench-results") / stamp
     folder.mkdir(parents=True, exist_ok=True)
     data = run_plan(plan, console)
     cells = aggregate(data["results"])
     data["ratios"] = ratios(cells)
+    data["growth"] = growth(cells)
     command = "foyer " + " ".join(sys.argv[1:])
     data["meta"]["command"] = command
     (folder / "results.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))

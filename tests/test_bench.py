@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from foyer.api.pagination import CursorCodec
 from foyer.app import create_app
 from foyer.bench.load import _lua_string, wrk_script
-from foyer.bench.report import aggregate, charts, markdown, ratios
+from foyer.bench.micro import write_cost
+from foyer.bench.report import aggregate, charts, growth, markdown, ratios
 from foyer.bench.runner import CEILING
 from foyer.bench.scenarios import BUILDERS, Context, Req
 from foyer.bench.server import BENCH_SECRET
@@ -109,9 +110,12 @@ def test_deep_cursors_are_valid_for_the_bench_key() -> None:
     assert last_id > 10**15
 
 
-def _row(target: str, rnd: int, rps: float, p95: float, conc: int = 10) -> dict[str, Any]:
+def _row(
+    target: str, rnd: int, rps: float, p95: float, conc: int = 10, size: str = "10k"
+) -> dict[str, Any]:
     return {
-        "size": "10k", "rows": 10_800, "db": "sqlite", "scenario": "summary",
+        "size": size, "rows": {"10k": 10_800, "100k": 108_000, "5m": 5_040_000}[size],
+        "db": "sqlite", "scenario": "summary",
         "concurrency": conc, "target": target, "round": rnd, "requests": int(rps * 5),
         "errors": 0, "error_rate": 0.0, "throughput_rps": rps,
         "latency_ms": {"p50": p95 / 2, "p95": p95, "p99": p95 * 1.2, "max": p95 * 2},
@@ -161,6 +165,39 @@ def test_report_and_charts_are_written(tmp_path: Path) -> None:
     written = charts(cells, tmp_path)
     assert {p.name for p in written} == {"latency-10k.png", "throughput-10k.png"}
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
+
+
+def test_report_puts_engines_side_by_side_and_orders_sizes_by_rows() -> None:
+    rows = [
+        _row(target, 0, rps, p95, 1, size)
+        for size, grow in (("10k", 1), ("100k", 3), ("5m", 40))
+        for target, rps, p95 in (("reference", 50, 10.0 * grow), ("optimized", 400, 2.0))
+    ]
+    cells = aggregate(rows)
+    grown = {(g["target"], g["from"], g["to"]): g["p95_growth"] for g in growth(cells)}
+    assert grown == {("reference", "10k", "5m"): 40.0, ("optimized", "10k", "5m"): 1.0}
+    data = {
+        "meta": {
+            "started_at": "s", "finished_at": "f",
+            "machine": {"cpus": 2, "python": "3.11", "platform": "linux"},
+            "plan": {"db": "sqlite", "generator": "wrk", "seconds": 5, "rounds": 1,
+                     "configs": []},
+        },
+        "results": rows,
+    }  # fmt: skip
+    text = markdown(data, cells, "foyer bench")
+    assert "| 5m | summary | 1 | 200.00 / 400.00 | 1.00 / 2.00 | 200.0x | 200.0x |" in text
+    assert text.index("## 10k") < text.index("## 100k") < text.index("## 5m")
+    assert "| summary | 1 | reference | 40.00 | 40.00 |" in text
+
+
+def test_write_cost_measures_both_modes_alternately() -> None:
+    result = write_cost("sqlite", batches=2, batch_rows=40, singles=4)
+    assert set(result["bulk"]) == set(result["single"]) == {"plain", "aggregates"}
+    assert result["bulk"]["plain"]["runs"] == 2
+    assert result["single"]["aggregates"]["runs"] == 4
+    assert result["bulk_ratio"] > 0
+    assert result["single_ratio"] > 0
 
 
 def test_locustfile_compiles() -> None:

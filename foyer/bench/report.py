@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
+from foyer.bench.datasets import SIZES
 from foyer.bench.runner import CEILING
 
 Cell = tuple[str, str, int, str]  # size, scenario, concurrency, target
@@ -62,6 +63,37 @@ def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
     return out
 
 
+def size_order(cells: dict[Cell, dict[str, float]]) -> list[str]:
+    """The cells' sizes, smallest dataset first (names sort wrongly: "100k" < "10k")."""
+    order = list(SIZES)
+    return sorted({k[0] for k in cells}, key=lambda s: order.index(s) if s in order else 99)
+
+
+def growth(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
+    """Per target, scenario and concurrency: latency at the largest size / the smallest."""
+    sizes = size_order(cells)
+    out: list[dict[str, Any]] = []
+    if len(sizes) < 2:
+        return out
+    small, large = sizes[0], sizes[-1]
+    for (size, scenario, conc, target), cell in sorted(cells.items()):
+        other = cells.get((large, scenario, conc, target))
+        if size != small or target == CEILING or other is None:
+            continue
+        out.append(
+            {
+                "scenario": scenario,
+                "concurrency": conc,
+                "target": target,
+                "from": small,
+                "to": large,
+                "p50_growth": other["p50"] / cell["p50"] if cell["p50"] else None,
+                "p95_growth": other["p95"] / cell["p95"] if cell["p95"] else None,
+            }
+        )
+    return out
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -86,10 +118,45 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
         ),
         "",
     ]
-    sizes = sorted(
-        {k[0] for k in cells},
-        key=lambda s: min(r["rows"] for r in data["results"] if r["size"] == s),
-    )
+    sizes = size_order(cells)
+    targets = {k[3] for k in cells}
+    if {"reference", "optimized"} <= targets:
+        lines += [
+            "## Engines side by side",
+            "",
+            "Latency in ms (p50 / p95); speed-up = reference latency / optimized latency.",
+            "",
+            "| size | scenario | clients | reference p50 / p95 | optimized p50 / p95 "
+            "| speed-up p50 | speed-up p95 |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for size in sizes:
+            for (s, scenario, conc, target), ref in sorted(cells.items()):
+                opt = cells.get((s, scenario, conc, "optimized"))
+                if s != size or target != "reference" or opt is None:
+                    continue
+                lines.append(
+                    f"| {size} | {scenario} | {conc} | {_fmt(ref['p50'])} / {_fmt(ref['p95'])} "
+                    f"| {_fmt(opt['p50'])} / {_fmt(opt['p95'])} "
+                    f"| {_fmt(ref['p50'] / opt['p50'], 1)}x | {_fmt(ref['p95'] / opt['p95'], 1)}x |"
+                )
+        lines.append("")
+    grown = growth(cells)
+    if grown:
+        lines += [
+            f"## Growth from {grown[0]['from']} to {grown[0]['to']}",
+            "",
+            "Latency at the largest dataset divided by latency at the smallest (1.00 = flat).",
+            "",
+            "| scenario | clients | target | p50 growth | p95 growth |",
+            "|---|---:|---|---:|---:|",
+        ]
+        for g in grown:
+            lines.append(
+                f"| {g['scenario']} | {g['concurrency']} | {g['target']} "
+                f"| {_fmt(g['p50_growth'])} | {_fmt(g['p95_growth'])} |"
+            )
+        lines.append("")
     for size in sizes:
         rows = next(r["rows"] for r in data["results"] if r["size"] == size)
         lines += [
@@ -127,7 +194,7 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
 def charts(cells: dict[Cell, dict[str, float]], out: Path) -> list[Path]:
     """Latency and throughput vs concurrency per size, and latency vs data size."""
     written = []
-    sizes = sorted({k[0] for k in cells})
+    sizes = size_order(cells)
     scenarios = sorted({k[1] for k in cells})
     targets = sorted({k[3] for k in cells})
     # One colour per target in every panel and chart.

@@ -148,6 +148,30 @@ def drill_down(ctx: Context) -> Scenario:
     )
 
 
+def hierarchy(ctx: Context) -> Scenario:
+    return _each_month(ctx, "hierarchy", "/transactions/hierarchy")
+
+
+def analytics(ctx: Context) -> Scenario:
+    return _each_month(ctx, "analytics", "/analytics/categories")
+
+
+def trends(ctx: Context) -> Scenario:
+    """36-month trends windows ending at each of the last 12 months."""
+    return Scenario(
+        "trends",
+        "GET /dashboard/trends over 36 months, windows ending at each of the last 12 months.",
+        [
+            Req(
+                "GET",
+                _path("/dashboard/trends", **{"from": add_months(m, -35), "to": m}),
+                ctx.tokens[0],
+            )
+            for m in ctx.months
+        ],
+    )
+
+
 def provisions(ctx: Context) -> Scenario:
     return _each_month(ctx, "provisions", "/provisions/calculate")
 
@@ -240,6 +264,9 @@ def mixed(ctx: Context, *, size: int = 400, seed: int = 11) -> Scenario:
 
 BUILDERS: dict[str, Callable[[Context], Scenario]] = {
     "summary": summary,
+    "hierarchy": hierarchy,
+    "analytics": analytics,
+    "trends": trends,
     "progressive": progressive,
     "drill_down": drill_down,
     "provisions": provisions,
