@@ -82,9 +82,10 @@ def make_provision(**overrides: Any) -> dict[str, Any]:
 class Api:
     """A logged-in client for one household, with short helpers."""
 
-    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
+    def __init__(self, client: TestClient, headers: dict[str, str], household_id: int = 0) -> None:
         self.client = client
         self.headers = headers
+        self.household_id = household_id
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(f"/api/v1{path}", params=params, headers=self.headers)
@@ -121,4 +122,4 @@ def household_api(client: TestClient, engine: Engine, *, email: str, household: 
     user = make_user(engine, email=email, household=household)
     secret = client.app.state.foyer.secret  # type: ignore[attr-defined]
     token = issue_token(secret, user_id=user.id, household_id=user.household_id, ttl_minutes=60)
-    return Api(client, {"Authorization": f"Bearer {token}"})
+    return Api(client, {"Authorization": f"Bearer {token}"}, household_id=user.household_id)

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from foyer.db.engine import read_connection
 from foyer.db.schema import transaction_tag
+from foyer.services import transactions as service
 from tests.factories import Api, household_api, make_transaction
 from tests.test_api_basics import assert_envelope
 
@@ -824,3 +826,35 @@ def test_duplicate_tags_collapse_on_create(api: Api, engine: Engine) -> None:
     assert created["tags"] == ["a", "b"]
     (bulk_id,) = api.create_transactions(make_transaction(tags=["x", "x"]))
     assert tags_in_db(engine, bulk_id) == ["x"]
+
+
+@pytest.mark.parametrize("sort", ["date_desc", "date_asc"])
+def test_month_pages_stay_in_the_month_whatever_the_cursor(
+    api: Api, engine: Engine, sort: str
+) -> None:
+    """A cursor replaces the month's bound on its side only when it lies inside the month;
+    a cursor from another listing (before or after the month) never leaks other months."""
+    days = ["2025-05-31", "2025-06-01", "2025-06-10", "2025-06-30", "2025-07-01"]
+    ids = api.create_transactions(*(make_transaction(date=d, amount=-1) for d in days))
+    june = {ids[1], ids[2], ids[3]}
+
+    def page(after: tuple[str, int] | None) -> set[int]:
+        with read_connection(engine) as conn:
+            result = service.list_transactions(
+                conn,
+                household_id=api.household_id,
+                filters=service.TransactionFilter(month="2025-06"),
+                sort=sort,
+                limit=10,
+                after=after,
+            )
+        return {row["id"] for row in result.rows}
+
+    assert page(None) == june
+    descending = sort == "date_desc"
+    inside = (days[2], ids[2])
+    assert page(inside) == ({ids[1]} if descending else {ids[3]})
+    # Beyond the month in the walking direction: nothing of June is "after" it.
+    assert page(("2025-05-15", 0) if descending else ("2025-07-15", 0)) == set()
+    # Before the month in the walking direction: the whole month is after it.
+    assert page(("2025-07-15", 0) if descending else ("2025-05-15", 0)) == june

@@ -81,7 +81,7 @@ def _summary(times: list[float], rows: int) -> dict[str, float]:
 
 
 def write_cost(
-    db: str, *, batches: int = 8, batch_rows: int = 10_000, singles: int = 300, seed: int = 3
+    db: str, *, batches: int = 12, batch_rows: int = 10_000, singles: int = 360, seed: int = 3
 ) -> dict[str, Any]:
     """Median time of plain vs maintained inserts, bulk and single-row, alternating."""
     engine, drop = _scratch(db)

@@ -1,9 +1,10 @@
 """The CI smoke: a short side-by-side run whose ratios must not regress (≤ 60 s).
 
-It compares the reference engine's summary with the ceiling route in the same server,
-using the async Python client (no wrk needed), and fails when the throughput ratio falls
-below the floor in thresholds.json. Ratios, never absolute times: a slower machine slows
-both sides alike.
+Two servers (reference and optimized engines) on the 10k dataset, async Python client (no
+wrk needed): summary against the ceiling route, and 36-month trends optimized against
+reference (the aggregates' own guard: it collapses if trends ever read raw rows again).
+It fails when a throughput ratio falls below its floor in thresholds.json. Ratios, never
+absolute times: a slower machine slows both sides alike.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from foyer.bench.server import ServerConfig
 THRESHOLDS = Path(__file__).with_name("thresholds.json")
 SMOKE_PLAN = Plan(
     sizes=["10k"],
-    configs=[ServerConfig("reference", engine="reference")],
-    scenarios=["summary"],
+    configs=[
+        ServerConfig("reference", engine="reference"),
+        ServerConfig("optimized", engine="optimized"),
+    ],
+    scenarios=["summary", "trends"],
     concurrency=[1, 8],
-    seconds=2.0,
+    seconds=1.5,
     rounds=2,
     generator="python",
 )

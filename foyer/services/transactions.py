@@ -326,8 +326,12 @@ class TransactionFilter:
 
 
 def _conditions(
-    household_id: int, f: TransactionFilter, by_date: bool
+    household_id: int,
+    f: TransactionFilter,
+    by_date: bool,
+    cursor: tuple[dt.date, bool] | None = None,
 ) -> list[ColumnElement[bool]]:
+    """WHERE terms of a listing; `cursor` is (date, descending) of a date-ordered keyset."""
     where: list[ColumnElement[bool]] = [t.c.household_id == household_id]
     if f.month is not None:
         # Date-ordered pages filter a month as a date range (the date indexes order it);
@@ -335,7 +339,14 @@ def _conditions(
         # Never both: PostgreSQL would multiply their selectivities and misjudge the plan.
         if by_date:
             first, after = month_bounds(f.month)
-            where += [t.c.date >= first, t.c.date < after]
+            # A cursor inside the month already bounds that side, and tighter: leave the
+            # month's bound out, or SQLite (one bound per side) may range over the month's
+            # bound and walk every row before the cursor, making deep pages slow.
+            cursor_date, descending = cursor or (None, False)
+            if not (descending and cursor_date is not None and cursor_date < after):
+                where.append(t.c.date < after)
+            if not (not descending and cursor_date is not None and cursor_date >= first):
+                where.append(t.c.date >= first)
         else:
             where.append(t.c.month == f.month)
     if f.category is not None:
@@ -384,13 +395,15 @@ def listing_query(
     """
     column_name, descending = SORTS[sort]
     column = t.c[column_name]
-    where = _conditions(household_id, filters, by_date=column_name == "date")
+    by_date = column_name == "date"
+    value: Any = None
     if after is not None:
-        value, last_id = after
-        if column_name == "date":
-            value = dt.date.fromisoformat(value)
-        key = tuple_(column, t.c.id)
-        where.append(key < tuple_(value, last_id) if descending else key > tuple_(value, last_id))
+        value = dt.date.fromisoformat(after[0]) if by_date else after[0]
+    cursor = (value, descending) if by_date and after is not None else None
+    where = _conditions(household_id, filters, by_date=by_date, cursor=cursor)
+    if after is not None:
+        key, last = tuple_(column, t.c.id), tuple_(value, after[1])
+        where.append(key < last if descending else key > last)
     order = (column.desc(), t.c.id.desc()) if descending else (column.asc(), t.c.id.asc())
     return select(*_ROW_COLUMNS).where(and_(*where)).order_by(*order).limit(limit + 1)
 
