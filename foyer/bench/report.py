@@ -234,9 +234,11 @@ def charts(cells: dict[Cell, dict[str, float]], out: Path) -> list[Path]:
             plt.close(fig)
             written.append(path)
     if len(sizes) > 1:
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-        for target in targets:
-            for scenario in scenarios:
+        # Colour = scenario, line style = target: a dozen series stay readable.
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        styles = ["-", "--", ":", "-."]
+        for t_index, target in enumerate(targets):
+            for s_index, scenario in enumerate(scenarios):
                 conc = min(k[2] for k in cells)
                 size_points: list[tuple[float, str]] = [
                     (cells[(s, scenario, conc, target)]["p95"], s)
@@ -248,13 +250,15 @@ def charts(cells: dict[Cell, dict[str, float]], out: Path) -> list[Path]:
                         [p[1] for p in size_points],
                         [p[0] for p in size_points],
                         marker="o",
+                        color=f"C{s_index}",
+                        linestyle=styles[t_index % len(styles)],
                         label=f"{target} {scenario}",
                     )
         ax.set_yscale("log")
         ax.set_xlabel("dataset")
         ax.set_ylabel("p95 latency (ms), lowest concurrency")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
         fig.tight_layout()
         path = out / "latency-vs-size.png"
         fig.savefig(path, dpi=90)

@@ -36,7 +36,7 @@ SMOKE_PLAN = Plan(
 
 def run_smoke(console: Console) -> tuple[bool, list[dict[str, Any]]]:
     """(passed, ratio rows). Each ratio row gets its floor and verdict."""
-    floors = json.loads(THRESHOLDS.read_text())["throughput_vs_ceiling_min"]
+    floors = json.loads(THRESHOLDS.read_text())["throughput_ratio_min"]
     data = run_plan(SMOKE_PLAN, console)
     rows = []
     passed = True
