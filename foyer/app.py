@@ -7,12 +7,14 @@ money rules live in `domain/`, reads behind `read/`, writes in `services/`.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.middleware.gzip import GZipMiddleware
 
 from foyer import __version__
 from foyer.api.deps import AppState
@@ -24,7 +26,8 @@ from foyer.api.routes.bench import CeilingStore
 from foyer.api.routes.bench import router as bench_router
 from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
-from foyer.auth.security import resolve_secret
+from foyer.auth.security import resolve_secret, stored_value
+from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
 from foyer.db.engine import make_engine
 from foyer.db.migrate import alembic_config
 from foyer.read import make_reader
@@ -49,6 +52,22 @@ def check_schema(engine: Engine) -> None:
         )
 
 
+def make_cache(settings: Settings, engine: Engine) -> TieredCache:
+    """The response cache; its Redis keys are namespaced by this database's own id, so
+    instances on different databases can share one Redis without ever mixing entries."""
+    redis = None
+    if settings.redis_url and settings.cache == "on":
+        redis = redis_client(settings.redis_url, settings.redis_timeout_ms / 1000)
+    instance = stored_value(engine, "instance_id", lambda: secrets.token_hex(8))
+    return TieredCache(
+        enabled=settings.cache == "on",
+        l1_entries=settings.cache_l1_entries,
+        redis=redis,
+        namespace=f"foyer:{instance}",
+        ttl_seconds=settings.cache_ttl_seconds,
+    )
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = engine or make_engine(settings)
@@ -61,6 +80,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         secret=secret,
         cursors=CursorCodec(secret),
         login_throttle=LoginThrottle(settings.login_rate_limit, settings.redis_url),
+        cache=make_cache(settings, engine),
     )
     app = FastAPI(
         title="foyer",
@@ -72,6 +92,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     # Outermost last: the correlation id exists before anything else can answer.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Responses the cache did not compress already (it keeps dashboard views gzipped).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     app.include_router(health_router)
     app.include_router(api_router)

@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL for state shared between processes (login rate limits). "
-        "Unset: kept in-process.",
+        description="Redis URL for state shared between processes (login rate limits, the L2 "
+        "response cache). Unset: kept in-process.",
     )
     secret_key: str | None = Field(
         default=None,
@@ -39,7 +39,21 @@ class Settings(BaseSettings):
         default="optimized",
         description="Dashboard read path. `reference` recomputes from raw rows (oracle, baseline).",
     )
-    cache: Literal["on", "off"] = Field(default="on", description="Response cache on or off.")
+    cache: Literal["on", "off"] = Field(
+        default="on", description="Response cache (L1 in-process, L2 Redis) on or off."
+    )
+    cache_l1_entries: int = Field(
+        default=4096, ge=1, description="Responses kept in each process's L1 cache (LRU)."
+    )
+    cache_ttl_seconds: int = Field(
+        default=86_400, ge=1, description="Lifetime of a response in the Redis (L2) cache."
+    )
+    redis_timeout_ms: int = Field(
+        default=50,
+        ge=1,
+        description="Redis connect and answer timeout of the cache; past it the request "
+        "is served from L1 and the database.",
+    )
     token_ttl_minutes: int = Field(default=60 * 24 * 7, ge=1, description="Bearer token lifetime.")
     login_rate_limit: str = Field(
         default="5/minute",

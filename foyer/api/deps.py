@@ -13,6 +13,7 @@ from foyer.api.errors import ApiError
 from foyer.api.pagination import CursorCodec
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import InvalidTokenError, TokenClaims, read_token
+from foyer.cache.store import TieredCache
 from foyer.months import parse_month
 from foyer.read import DashboardReader
 from foyer.settings import Settings
@@ -28,6 +29,7 @@ class AppState:
     secret: str
     cursors: CursorCodec
     login_throttle: LoginThrottle
+    cache: TieredCache
 
 
 def get_state(request: Request) -> AppState:

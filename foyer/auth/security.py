@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -70,29 +71,30 @@ def resolve_secret(engine: Engine, configured: str | None) -> str:
     The generated key is stored in the database itself so every process and machine
     sharing that database signs with the same key; the first writer wins the race.
     """
-    if configured:
-        return configured
-    existing = _read_secret(engine)
+    return configured or stored_value(engine, SECRET_NAME, lambda: secrets.token_urlsafe(48))
+
+
+def stored_value(engine: Engine, name: str, make: Callable[[], str]) -> str:
+    """The database's value called `name` (table instance_secret), made on first use."""
+    existing = _read_value(engine, name)
     if existing is not None:
         return existing
     try:
         with unit_of_work(engine) as conn:
             conn.execute(
                 instance_secret.insert().values(
-                    name=SECRET_NAME,
-                    value=secrets.token_urlsafe(48),
-                    created_at=dt.datetime.now(dt.UTC),
+                    name=name, value=make(), created_at=dt.datetime.now(dt.UTC)
                 )
             )
     except IntegrityError:
-        pass  # another process stored its key first; read that one below
-    stored = _read_secret(engine)
+        pass  # another process stored its value first; read that one below
+    stored = _read_value(engine, name)
     assert stored is not None  # inserted above, by us or by the process that won
     return stored
 
 
-def _read_secret(engine: Engine) -> str | None:
-    query = select(instance_secret.c.value).where(instance_secret.c.name == SECRET_NAME)
+def _read_value(engine: Engine, name: str) -> str | None:
+    query = select(instance_secret.c.value).where(instance_secret.c.name == name)
     with engine.connect() as conn:
         value = conn.execute(query).scalar_one_or_none()
     return None if value is None else str(value)

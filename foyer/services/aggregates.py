@@ -47,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag as tt
+from foyer.services import versions
 
 # agg_month's value columns, in the order of foyer.domain.model.MonthTotals.
 MONTH_COLUMNS = (
@@ -293,6 +294,8 @@ def apply(conn: Connection, delta: Delta) -> None:
     _upsert(conn, agg_category, _rows(agg_category, delta.category, category_names))
     _upsert(conn, agg_tag, _rows(agg_tag, delta.tag, ("count", "total_cents")))
     _upsert(conn, agg_label, _rows(agg_label, delta.label, ("count", "total_cents")))
+    # Last, after every aggregate: the same lock order for every writer.
+    versions.bump_months(conn, delta.month)
     if not delta.shrunk:
         return
     by_table: dict[Table, list[tuple[Any, ...]]] = {}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, get_args
+from typing import Annotated, get_args
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
+from foyer.api.cached import view_response
 from foyer.api.deps import Claims, MonthQuery, State
 from foyer.api.errors import ApiError
 from foyer.api.schemas.dashboard import CategoryAnalytics
 from foyer.api.schemas.transactions import ExpenseType
-from foyer.db.engine import read_connection
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 ALL_TYPES: tuple[ExpenseType, ...] = get_args(ExpenseType)
@@ -32,16 +32,25 @@ def parse_expense_types(value: str | None) -> list[ExpenseType]:
 
 @router.get("/categories", response_model=CategoryAnalytics)
 def category_analytics(
+    request: Request,
     state: State,
     claims: Claims,
     month: MonthQuery,
     expense_types: Annotated[
         str | None, Query(description="Comma list; default all three.", examples=["VARIABLE,FIXED"])
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Debits not excluded by category and expense type: count, total, avg, min, max."""
     types = parse_expense_types(expense_types)
-    with read_connection(state.engine) as conn:
-        return state.reader.analytics_categories(
-            conn, household_id=claims.household_id, month=month, expense_types=types
-        )
+    household_id = claims.household_id
+    return view_response(
+        request,
+        state,
+        view="analytics_categories",
+        household_id=household_id,
+        params={"month": month, "expense_types": ",".join(types)},
+        scopes=(month,),
+        compute=lambda conn: state.reader.analytics_categories(
+            conn, household_id=household_id, month=month, expense_types=types
+        ),
+    )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
+from foyer.api.cached import view_response
 from foyer.api.deps import Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError
 from foyer.api.routes.transactions import Cursor, Limit, page_response
@@ -21,8 +22,8 @@ from foyer.api.schemas.dashboard import (
     TrendsRead,
 )
 from foyer.api.schemas.transactions import Sort, TransactionPage
-from foyer.db.engine import read_connection
-from foyer.months import months_between
+from foyer.months import months_between, previous_month
+from foyer.services import versions
 from foyer.services.transactions import TransactionFilter
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -30,17 +31,35 @@ MAX_TREND_MONTHS = 120
 
 
 @router.get("/summary", response_model=SummaryRead)
-def get_summary(state: State, claims: Claims, month: MonthQuery) -> dict[str, Any]:
+def get_summary(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
     """Who pays what this month: variable spending, fixed lines, provisions and actuals."""
-    with read_connection(state.engine) as conn:
-        return state.reader.summary(conn, household_id=claims.household_id, month=month)
+    household_id = claims.household_id
+    return view_response(
+        request,
+        state,
+        view="summary",
+        household_id=household_id,
+        params={"month": month},
+        scopes=(versions.BUDGET, month),
+        compute=lambda conn: state.reader.summary(conn, household_id=household_id, month=month),
+    )
 
 
 @router.get("/summary/slim", response_model=SlimSummaryRead)
-def get_slim_summary(state: State, claims: Claims, month: MonthQuery) -> dict[str, Any]:
+def get_slim_summary(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
     """The summary's numbers without the lists, for a first paint."""
-    with read_connection(state.engine) as conn:
-        return state.reader.slim_summary(conn, household_id=claims.household_id, month=month)
+    household_id = claims.household_id
+    return view_response(
+        request,
+        state,
+        view="slim_summary",
+        household_id=household_id,
+        params={"month": month},
+        scopes=(versions.BUDGET, month),
+        compute=lambda conn: state.reader.slim_summary(
+            conn, household_id=household_id, month=month
+        ),
+    )
 
 
 @router.get(
@@ -49,6 +68,7 @@ def get_slim_summary(state: State, claims: Claims, month: MonthQuery) -> dict[st
     responses={200: {"description": "Shape depends on `level`."}},
 )
 def drill_down(
+    request: Request,
     state: State,
     claims: Claims,
     category: str,
@@ -57,7 +77,7 @@ def drill_down(
     sort: Sort = "date_desc",
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Any:
     """One category's debits (not excluded): totals, breakdowns, or a transactions page."""
     household_id = claims.household_id
     if level == "transactions":
@@ -71,23 +91,39 @@ def drill_down(
             cursor=cursor,
             fields=None,
         )
-    with read_connection(state.engine) as conn:
-        if level == "details":
-            return state.reader.drill_down_details(
+    if level == "details":
+        return view_response(
+            request,
+            state,
+            view="drill_down_details",
+            household_id=household_id,
+            params={"category": category, "month": month},
+            scopes=(month,),
+            compute=lambda conn: state.reader.drill_down_details(
                 conn, household_id=household_id, category=category, month=month
-            )
-        return state.reader.drill_down_summary(
-            conn, household_id=household_id, category=category, month=month
+            ),
         )
+    return view_response(
+        request,
+        state,
+        view="drill_down_summary",
+        household_id=household_id,
+        params={"category": category, "month": month},
+        scopes=(month, previous_month(month)),  # previous_total reads the month before
+        compute=lambda conn: state.reader.drill_down_summary(
+            conn, household_id=household_id, category=category, month=month
+        ),
+    )
 
 
 @router.get("/trends", response_model=TrendsRead)
 def get_trends(
+    request: Request,
     state: State,
     claims: Claims,
     start: Annotated[str, Query(alias="from", examples=["2025-01"])],
     end: Annotated[str, Query(alias="to", examples=["2025-12"])],
-) -> dict[str, Any]:
+) -> Response:
     """Month by month totals from `from` to `to` inclusive (at most 120 months)."""
     checked_month(start, "from")
     checked_month(end, "to")
@@ -95,5 +131,15 @@ def get_trends(
         raise ApiError(422, "from: must not be after to")
     if len(months_between(start, end)) > MAX_TREND_MONTHS:
         raise ApiError(422, f"at most {MAX_TREND_MONTHS} months per request")
-    with read_connection(state.engine) as conn:
-        return state.reader.trends(conn, household_id=claims.household_id, start=start, end=end)
+    household_id = claims.household_id
+    return view_response(
+        request,
+        state,
+        view="trends",
+        household_id=household_id,
+        params={"from": start, "to": end},
+        scopes=(versions.ROWS,),  # any month of the range: every transaction write bumps it
+        compute=lambda conn: state.reader.trends(
+            conn, household_id=household_id, start=start, end=end
+        ),
+    )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
+from foyer.api.cached import view_response
 from foyer.api.deps import Claims, MonthQuery, State
 from foyer.api.errors import ApiError, not_found
 from foyer.api.schemas.budget_items import ProvisionCreate, ProvisionRead, ProvisionUpdate
 from foyer.api.schemas.common import Items
 from foyer.api.schemas.dashboard import ProvisionCalculation
 from foyer.db.engine import read_connection, unit_of_work
-from foyer.services import budget
+from foyer.services import budget, versions
 from foyer.services.budget import provisions
 
 router = APIRouter(prefix="/provisions", tags=["provisions"])
@@ -28,12 +29,22 @@ def list_provisions(state: State, claims: Claims) -> dict[str, Any]:
 
 
 @router.get("/calculate", response_model=ProvisionCalculation)
-def calculate_provisions(state: State, claims: Claims, month: MonthQuery) -> dict[str, Any]:
+def calculate_provisions(
+    request: Request, state: State, claims: Claims, month: MonthQuery
+) -> Response:
     """Monthly amounts and member shares of the provisions counted in `month`."""
-    with read_connection(state.engine) as conn:
-        return state.reader.provisions_calculate(
-            conn, household_id=claims.household_id, month=month
-        )
+    household_id = claims.household_id
+    return view_response(
+        request,
+        state,
+        view="provisions_calculate",
+        household_id=household_id,
+        params={"month": month},
+        scopes=(versions.BUDGET,),  # provisions and config only, no transactions
+        compute=lambda conn: state.reader.provisions_calculate(
+            conn, household_id=household_id, month=month
+        ),
+    )
 
 
 @router.post("", response_model=ProvisionRead, status_code=201)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from foyer.api.cached import view_response
 from foyer.api.deps import AppState, Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError, not_found
 from foyer.api.schemas.transactions import (
@@ -139,10 +140,18 @@ def create_transactions_bulk(
 
 
 @router.get("/hierarchy", response_model=list[HierarchyParent])
-def get_hierarchy(state: State, claims: Claims, month: MonthQuery) -> list[dict[str, Any]]:
+def get_hierarchy(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
     """Debits not excluded, by category_parent then category, largest first."""
-    with read_connection(state.engine) as conn:
-        return state.reader.hierarchy(conn, household_id=claims.household_id, month=month)
+    household_id = claims.household_id
+    return view_response(
+        request,
+        state,
+        view="hierarchy",
+        household_id=household_id,
+        params={"month": month},
+        scopes=(month,),
+        compute=lambda conn: state.reader.hierarchy(conn, household_id=household_id, month=month),
+    )
 
 
 @router.get("/{transaction_id}", response_model=TransactionRead, responses={404: {}})

@@ -1,0 +1,79 @@
+"""Data versions: what changed, as counters the cache and ETags build on.
+
+Every write bumps, in its own transaction, the counters of the scopes its data belongs to:
+a transaction write bumps its month(s) and `rows`; a config, fixed-line or provision
+write bumps `budget`. A view names the scopes it depends on; its cache key and ETag
+include their current values, read from the database in one primary-key lookup. So a
+committed write changes the key of exactly the views that depend on it, in every process
+and on every machine sharing the database, with no message to send and nothing to
+delete — and a reader never needs Redis to know what is current.
+
+A version is a random 62-bit token, not a counter: a counter restarts when rows are
+deleted and re-created (a household id reused, a database restored from a backup), and
+a restarted counter would match cache entries of data that no longer exists. A fresh
+token per write never repeats; a scope never written reads as 0.
+
+Consistency: the bump commits with the data. A reader that sees the new version (read
+first, then the data) sees the new data too. One that read the old version may build its
+entry from newer data under the old key; no later reader asks for that key.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from foyer.db.schema import data_version
+
+ROWS = "rows"  # any transaction of the household
+BUDGET = "budget"  # config, fixed lines, provisions
+
+
+@functools.cache
+def _bump_statement(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(data_version)
+    return stmt.on_conflict_do_update(
+        index_elements=["household_id", "scope"], set_={"version": stmt.excluded.version}
+    )
+
+
+def bump(conn: Connection, household_id: int, scopes: Iterable[str]) -> None:
+    """Give each scope a new version, on the caller's transaction (sorted: lock order)."""
+    rows = [
+        {"household_id": household_id, "scope": scope, "version": secrets.randbits(62) + 1}
+        for scope in sorted(set(scopes))
+    ]
+    if rows:
+        conn.execute(_bump_statement(conn.dialect.name), rows)
+
+
+def bump_months(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
+    """A transaction write touched these (household, month)s."""
+    by_household: dict[int, set[str]] = {}
+    for household_id, month in keys:
+        by_household.setdefault(household_id, {ROWS}).add(month)
+    for household_id in sorted(by_household):
+        bump(conn, household_id, by_household[household_id])
+
+
+def bump_budget(conn: Connection, household_id: int) -> None:
+    bump(conn, household_id, (BUDGET,))
+
+
+def versions_query(household_id: int, scopes: Sequence[str]) -> Select[Any]:
+    return select(data_version.c.scope, data_version.c.version).where(
+        data_version.c.household_id == household_id, data_version.c.scope.in_(list(scopes))
+    )
+
+
+def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
+    """The current version of each scope (0 for one never written)."""
+    found = {
+        scope: int(version) for scope, version in conn.execute(versions_query(household_id, scopes))
+    }
+    return {scope: found.get(scope, 0) for scope in scopes}
