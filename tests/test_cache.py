@@ -1,0 +1,355 @@
+"""The response cache: keys, freshness across processes, ETag/304/gzip, single-flight, Redis.
+
+Freshness is the law: after any committed write, every process's next read of a view
+that depends on it equals a fresh computation. Redis failing never changes an answer.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from foyer.app import create_app
+from foyer.cache.breaker import CircuitBreaker
+from foyer.cache.keys import cache_key
+from foyer.cache.store import TieredCache, count, redis_client
+from foyer.settings import Settings
+from tests.conftest import REQUIRE_SERVICES, service_unavailable
+from tests.factories import Api, household_api, make_fixed_line, make_transaction
+
+MONTHS = ("2025-05", "2025-06")
+
+# --- keys -------------------------------------------------------------------------------
+
+texts = st.text(max_size=12)
+key_parts = st.tuples(
+    st.sampled_from(["summary", "slim_summary", "hierarchy", "trends", "drill_down_summary"]),
+    st.integers(1, 5),
+    st.dictionaries(st.sampled_from(["month", "from", "to", "category"]), texts, max_size=3),
+    st.dictionaries(st.sampled_from(["budget", "rows", "2025-06", "2025-05"]), st.integers(0, 3)),
+)
+
+
+@given(a=key_parts, b=key_parts)
+def test_keys_collide_only_for_identical_requests(a: Any, b: Any) -> None:
+    ka, kb = cache_key(*a), cache_key(*b)
+    assert (ka == kb) == (a == b)
+    assert (ka.etag == kb.etag) == (a == b)
+
+
+def test_parameter_values_cannot_impersonate_other_parameters() -> None:
+    # Naive "k=v&k=v" joining would make these two equal.
+    one = cache_key("drill_down_summary", 1, {"category": "a&month=2025-06"}, {})
+    two = cache_key("drill_down_summary", 1, {"category": "a", "month": "2025-06"}, {})
+    assert one != two
+
+
+# --- two processes sharing one database ---------------------------------------------------
+
+
+@pytest.fixture
+def second_client(migrated: tuple[Settings, Engine], engine: Engine) -> Iterator[TestClient]:
+    """Another app on the same database: its own L1, as another worker process has."""
+    settings, eng = migrated
+    with TestClient(create_app(settings, engine=eng), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _views(api: Api) -> dict[str, Any]:
+    out = {}
+    for month in MONTHS:
+        out[f"summary {month}"] = api.ok("/dashboard/summary", month=month)
+        out[f"hierarchy {month}"] = api.ok("/transactions/hierarchy", month=month)
+        out[f"drill {month}"] = api.ok("/dashboard/drill-down/courses", month=month)
+        out[f"provisions {month}"] = api.ok("/provisions/calculate", month=month)
+    out["trends"] = api.ok("/dashboard/trends", **{"from": "2025-01", "to": "2025-12"})
+    return out
+
+
+def test_a_write_through_one_process_is_read_fresh_through_another(
+    client: TestClient, second_client: TestClient, engine: Engine
+) -> None:
+    writer = household_api(client, engine, email="w@example.com", household="Shared")
+    reader = Api(second_client, writer.headers, writer.household_id)
+    rng = random.Random(5)
+    ids: list[int] = []
+    for step in range(40):
+        _views(reader)  # fill the reader's cache with the current state
+        kind = rng.choice(["insert", "insert", "patch", "delete", "config", "fixed"])
+        if kind == "insert" or not ids:
+            ids += writer.create_transactions(
+                make_transaction(
+                    date=f"{rng.choice(MONTHS)}-{rng.randint(1, 28):02d}",
+                    amount=-rng.randint(1, 9000) / 100,
+                    category=rng.choice(["courses", "loisirs"]),
+                )
+            )
+        elif kind == "patch":
+            body = {"exclude": rng.random() < 0.5, "category": rng.choice(["courses", "x"])}
+            assert writer.patch(f"/transactions/{rng.choice(ids)}", body).status_code == 200
+        elif kind == "delete":
+            assert writer.delete(f"/transactions/{ids.pop()}").status_code == 204
+        elif kind == "config":
+            assert writer.put("/config", {"income1": rng.randint(1000, 5000)}).status_code == 200
+        else:
+            assert writer.post("/fixed-lines", make_fixed_line(amount=step + 1)).status_code == 201
+        # The other process answers from its cache where it can: never stale.
+        seen = _views(reader)
+        second_client.app.state.foyer.cache.clear_l1()  # type: ignore[attr-defined]
+        assert _views(reader) == seen, f"stale read after step {step} ({kind})"
+
+
+# --- HTTP: ETag, 304, gzip ------------------------------------------------------------------
+
+
+def test_etag_changes_exactly_when_the_views_data_does(api: Api) -> None:
+    api.create_transactions(make_transaction(date="2025-06-03"))
+
+    def etag() -> str:
+        response = api.get("/dashboard/summary", month="2025-06")
+        assert response.headers["Cache-Control"] == "private, no-cache"
+        return str(response.headers["ETag"])
+
+    first = etag()
+    assert first.startswith('"')
+    assert etag() == first
+    api.create_transactions(make_transaction(date="2025-05-20"))  # another month
+    assert etag() == first
+    api.create_transactions(make_transaction(date="2025-06-21"))  # this month
+    second = etag()
+    assert second != first
+    assert api.put("/config", {"income2": 1234}).status_code == 200  # the key changes
+    assert etag() not in (first, second)
+
+
+def test_if_none_match_gets_304_without_a_body(api: Api) -> None:
+    api.create_transactions(make_transaction())
+    response = api.get("/transactions/hierarchy", month="2025-06")
+    again = api.client.get(
+        "/api/v1/transactions/hierarchy",
+        params={"month": "2025-06"},
+        headers={**api.headers, "If-None-Match": f'W/{response.headers["ETag"]}, "other"'},
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["ETag"] == response.headers["ETag"]
+
+
+def test_large_bodies_come_gzipped_with_their_own_etag(api: Api) -> None:
+    api.create_transactions(
+        *(make_transaction(category=f"cat{i}", category_parent=f"p{i % 4}") for i in range(40))
+    )
+    plain = api.client.get(
+        "/api/v1/transactions/hierarchy",
+        params={"month": "2025-06"},
+        headers={**api.headers, "Accept-Encoding": "identity"},
+    )
+    zipped = api.client.get(
+        "/api/v1/transactions/hierarchy",
+        params={"month": "2025-06"},
+        headers={**api.headers, "Accept-Encoding": "gzip"},
+    )
+    assert len(plain.content) > 1024
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert zipped.headers["ETag"] != plain.headers["ETag"]  # a strong ETag per encoding
+    assert zipped.json() == plain.json()  # the client decoded it
+
+
+def test_small_bodies_are_not_compressed(api: Api) -> None:
+    response = api.client.get(
+        "/api/v1/dashboard/drill-down/none",
+        params={"month": "2025-06"},
+        headers={**api.headers, "Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response.headers
+
+
+# --- the store ---------------------------------------------------------------------------
+
+
+def test_concurrent_misses_compute_once() -> None:
+    cache = TieredCache()
+    calls = 0
+    lock = threading.Lock()
+    start = threading.Barrier(16)
+
+    def compute() -> bytes:
+        nonlocal calls
+        with lock:
+            calls += 1
+        time.sleep(0.05)
+        return b'{"n": 1}'
+
+    def ask() -> None:
+        start.wait()
+        assert cache.get_or_compute("summary", "k", compute).body == b'{"n": 1}'
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == 1
+
+
+def test_cache_off_computes_every_time() -> None:
+    cache = TieredCache(enabled=False)
+    bodies = iter([b"1", b"2"])
+    assert cache.get_or_compute("v", "k", lambda: next(bodies)).body == b"1"
+    assert cache.get_or_compute("v", "k", lambda: next(bodies)).body == b"2"
+
+
+def test_breaker_opens_after_failures_and_lets_one_trial_through() -> None:
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=2, cooldown=5, clock=lambda: now[0])
+    breaker.failure()
+    assert breaker.allow()
+    breaker.failure()
+    assert breaker.state == "open"
+    assert not breaker.allow()
+    now[0] = 5.0
+    assert breaker.state == "half-open"
+    assert breaker.allow()  # the trial
+    assert not breaker.allow()  # only one at a time
+    breaker.success()
+    assert breaker.state == "closed"
+    assert breaker.allow()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_dead_redis_costs_a_few_timeouts_then_is_skipped() -> None:
+    dead = redis_client(f"redis://127.0.0.1:{_free_port()}/0", timeout=0.05)
+    cache = TieredCache(redis=dead, breaker=CircuitBreaker(threshold=3, cooldown=60))
+    errors, fallbacks = count("t-dead", "l2", "error"), count("t-dead", "l2", "fallback")
+    started = time.perf_counter()
+    for i in range(20):
+        assert cache.get_or_compute("t-dead", f"k{i}", lambda: b"{}").body == b"{}"
+    assert time.perf_counter() - started < 2
+    assert count("t-dead", "l2", "error") - errors == 3  # then the breaker opened
+    # A miss asks Redis twice (get, then set): 40 attempts, 3 errors, the rest skipped.
+    assert count("t-dead", "l2", "fallback") - fallbacks == 2 * 20 - 3
+
+
+# --- Redis as L2 ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[Any]:
+    client = redis_client("redis://127.0.0.1:6379/0", timeout=0.5)
+    try:
+        client.ping()
+    except Exception as exc:
+        service_unavailable(f"Redis unreachable at 127.0.0.1:6379: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.mark.redis
+def test_l2_serves_another_process(shared_redis: Any) -> None:
+    namespace = f"foyer-test-{uuid.uuid4().hex[:8]}"
+    one = TieredCache(redis=shared_redis, namespace=namespace, ttl_seconds=60)
+    two = TieredCache(redis=shared_redis, namespace=namespace, ttl_seconds=60)
+    try:
+        assert one.get_or_compute("summary", "k", lambda: b'{"a": 1}').body == b'{"a": 1}'
+        hits = count("summary", "l2", "hit")
+
+        def never() -> bytes:
+            raise AssertionError("should come from Redis")
+
+        assert two.get_or_compute("summary", "k", never).body == b'{"a": 1}'
+        assert count("summary", "l2", "hit") == hits + 1
+        assert 0 < shared_redis.ttl(f"{namespace}:k") <= 60
+    finally:
+        shared_redis.delete(f"{namespace}:k")  # exact key: no SCAN, no FLUSH
+
+
+@pytest.fixture
+def own_redis() -> Iterator[tuple[int, Any]]:
+    """A redis-server of this test's own on a free port (the shared one is never touched)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if REQUIRE_SERVICES:
+            pytest.fail("redis-server is not installed (FOYER_REQUIRE_SERVICES=1)")
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    args = [binary, "--port", str(port), "--save", "", "--appendonly", "no"]
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        probe = redis_client(f"redis://127.0.0.1:{port}/0", timeout=0.2)
+        for _ in range(100):
+            try:
+                probe.ping()
+                return process
+            except Exception:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    state = {"process": start()}
+
+    def control(action: str) -> None:
+        if action == "kill":
+            state["process"].kill()
+            state["process"].wait()
+        else:
+            state["process"] = start()
+
+    yield port, control
+    state["process"].kill()
+    state["process"].wait()
+
+
+@pytest.mark.redis
+def test_redis_dying_and_returning_never_serves_stale(
+    migrated: tuple[Settings, Engine], engine: Engine, own_redis: tuple[int, Any]
+) -> None:
+    port, control = own_redis
+    settings, eng = migrated
+    with_redis = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+    apps = [create_app(with_redis, engine=eng) for _ in range(2)]
+    for app in apps:  # fast recovery for the test: the breaker retries after 0.2 s
+        app.state.foyer.cache.breaker.cooldown = 0.2
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
+        writer = household_api(one, engine, email="r@example.com", household="Redis")
+        reader = Api(two, writer.headers, writer.household_id)
+        hits = count("summary", "l2", "hit")
+        for phase in ("up", "killed", "restarted"):
+            if phase == "killed":
+                control("kill")
+            elif phase == "restarted":
+                control("start")
+                time.sleep(0.3)  # past the breaker's cooldown
+            for i in range(6):
+                writer.create_transactions(make_transaction(amount=-(i + 1)))
+                seen = reader.ok("/dashboard/summary", month="2025-06")
+                fresh = writer.ok("/dashboard/summary", month="2025-06")
+                assert seen == fresh, phase
+                assert seen["actuals"]["transactions"] == writer_count(writer)
+            if phase == "up":  # the writer's reads found what the reader had put in Redis
+                assert count("summary", "l2", "hit") > hits
+
+
+def writer_count(api: Api) -> int:
+    page = api.ok("/transactions", month="2025-06", limit=500)
+    return len(page["items"])
