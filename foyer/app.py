@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -17,6 +19,7 @@ from sqlalchemy import Engine
 from starlette.middleware.gzip import GZipMiddleware
 
 from foyer import __version__
+from foyer.api.cached import Warmer
 from foyer.api.deps import AppState
 from foyer.api.errors import install_error_handlers
 from foyer.api.middleware import BodySizeLimitMiddleware
@@ -28,7 +31,7 @@ from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import resolve_secret, stored_value
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
-from foyer.db.engine import make_engine
+from foyer.db.engine import make_engine, on_commit
 from foyer.db.migrate import alembic_config
 from foyer.read import make_reader
 from foyer.settings import Settings
@@ -73,20 +76,33 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or make_engine(settings)
     check_schema(engine)
     secret = resolve_secret(engine, settings.secret_key)
+    reader = make_reader(settings)
+    cache = make_cache(settings, engine)
+    warmer = Warmer(engine, cache, reader)
+    on_commit(engine, warmer.after_commit)
     state = AppState(
         settings=settings,
         engine=engine,
-        reader=make_reader(settings),
+        reader=reader,
         secret=secret,
         cursors=CursorCodec(secret),
         login_throttle=LoginThrottle(settings.login_rate_limit, settings.redis_url),
-        cache=make_cache(settings, engine),
+        cache=cache,
+        warmer=warmer,
     )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        warmer.at_start(settings.cache_warm_households)
+        yield
+        warmer.close()
+
     app = FastAPI(
         title="foyer",
         version=__version__,
         description="Budget dashboard for couples: shared costs split by a key, any month, "
         "drill-down from category parent to transactions.",
+        lifespan=lifespan,
     )
     app.state.foyer = state
     install_error_handlers(app)

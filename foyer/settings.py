@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(
         default=86_400, ge=1, description="Lifetime of a response in the Redis (L2) cache."
     )
+    cache_warm_households: int = Field(
+        default=20,
+        ge=0,
+        description="At start-up, warm the cache for this many households active this "
+        "month or last (0: none).",
+    )
     redis_timeout_ms: int = Field(
         default=50,
         ge=1,

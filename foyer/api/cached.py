@@ -8,24 +8,116 @@
 
 The versions are read in the same connection (SQLite: the same snapshot) as the compute,
 before it: an entry can hold data newer than its key, never older.
+
+`VIEWS` names every cached view once — its scopes and how to compute it — so routes and
+the warmer (`Warmer`) build identical keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from fastapi import Request, Response
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, func, select
 
-from foyer.api.deps import AppState
-from foyer.cache.keys import cache_key
+from foyer.cache.keys import Key, cache_key
+from foyer.cache.store import Entry, TieredCache
 from foyer.db.engine import read_connection
+from foyer.db.schema import agg_month
+from foyer.domain.model import EXPENSE_TYPES
+from foyer.months import month_of, previous_month
+from foyer.read.protocol import DashboardReader
 from foyer.services import versions
+
+log = logging.getLogger("foyer.cache")
 
 CACHE_CONTROL = "private, no-cache"  # the browser keeps it, and asks again with the ETag
 JSON_TYPE = "application/json"
+Params = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    scopes: Callable[[Params], Sequence[str]]  # the data versions it depends on
+    compute: Callable[[DashboardReader, Connection, int, Params], Any]
+
+
+def _month(p: Params) -> Sequence[str]:
+    return (p["month"],)
+
+
+def _budget_and_month(p: Params) -> Sequence[str]:
+    return (versions.BUDGET, p["month"])
+
+
+VIEWS: dict[str, View] = {
+    "summary": View(
+        _budget_and_month, lambda r, c, h, p: r.summary(c, household_id=h, month=p["month"])
+    ),
+    "slim_summary": View(
+        _budget_and_month,
+        lambda r, c, h, p: r.slim_summary(c, household_id=h, month=p["month"]),
+    ),
+    "hierarchy": View(_month, lambda r, c, h, p: r.hierarchy(c, household_id=h, month=p["month"])),
+    "drill_down_summary": View(
+        # previous_total reads the month before
+        lambda p: (p["month"], previous_month(p["month"])),
+        lambda r, c, h, p: r.drill_down_summary(
+            c, household_id=h, category=p["category"], month=p["month"]
+        ),
+    ),
+    "drill_down_details": View(
+        _month,
+        lambda r, c, h, p: r.drill_down_details(
+            c, household_id=h, category=p["category"], month=p["month"]
+        ),
+    ),
+    "trends": View(
+        # any month of the range: every transaction write bumps `rows`
+        lambda p: (versions.ROWS,),
+        lambda r, c, h, p: r.trends(c, household_id=h, start=p["from"], end=p["to"]),
+    ),
+    "analytics_categories": View(
+        _month,
+        lambda r, c, h, p: r.analytics_categories(
+            c, household_id=h, month=p["month"], expense_types=p["expense_types"].split(",")
+        ),
+    ),
+    "provisions_calculate": View(
+        # provisions and config only, no transactions
+        lambda p: (versions.BUDGET,),
+        lambda r, c, h, p: r.provisions_calculate(c, household_id=h, month=p["month"]),
+    ),
+}
+ALL_EXPENSE_TYPES = ",".join(EXPENSE_TYPES)
+
+
+def _cached(
+    conn: Connection,
+    cache: TieredCache,
+    reader: DashboardReader,
+    view: str,
+    household_id: int,
+    params: Params,
+    stop_at: Callable[[Key], bool] = lambda key: False,
+) -> tuple[Key, Entry | None]:
+    spec = VIEWS[view]
+    current = versions.read(conn, household_id, spec.scopes(params))
+    key = cache_key(view, household_id, params, current)
+    if stop_at(key):
+        return key, None
+    entry = cache.get_or_compute(
+        view, key.text, lambda: orjson.dumps(spec.compute(reader, conn, household_id, params))
+    )
+    return key, entry
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -41,30 +133,136 @@ def _tag_list(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
+def _gzip_tag(key: Key) -> str:
+    return key.etag[:-1] + '-gz"'  # a strong ETag per representation
+
+
 def view_response(
-    request: Request,
-    state: AppState,
-    *,
-    view: str,
-    household_id: int,
-    params: Mapping[str, str | int | None],
-    scopes: Sequence[str],
-    compute: Callable[[Connection], Any],
+    request: Request, state: Any, view: str, household_id: int, params: Params
 ) -> Response:
     """The response of one dashboard view, through the ETag check and the cache."""
+    started = time.perf_counter()
+    wanted = _tag_list(request.headers.get("if-none-match", ""))
+    gzip_ok = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
     with read_connection(state.engine) as conn:
-        current = versions.read(conn, household_id, scopes)
-        key = cache_key(view, household_id, params, current)
-        gzip_tag = key.etag[:-1] + '-gz"'  # a strong ETag per representation
-        headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
-        wanted = _tag_list(request.headers.get("if-none-match", ""))
-        if wanted & {key.etag, gzip_tag, "*"}:
-            use_gzip = _accepts_gzip(request.headers.get("accept-encoding", ""))
-            headers["ETag"] = gzip_tag if use_gzip and gzip_tag in wanted else key.etag
-            return Response(status_code=304, headers=headers)
-        entry = state.cache.get_or_compute(view, key.text, lambda: orjson.dumps(compute(conn)))
-    if entry.gzipped is not None and _accepts_gzip(request.headers.get("accept-encoding", "")):
-        headers.update({"ETag": gzip_tag, "Content-Encoding": "gzip"})
-        return Response(entry.gzipped, media_type=JSON_TYPE, headers=headers)
-    headers["ETag"] = key.etag
-    return Response(entry.body, media_type=JSON_TYPE, headers=headers)
+        key, entry = _cached(
+            conn,
+            state.cache,
+            state.reader,
+            view,
+            household_id,
+            params,
+            stop_at=lambda k: bool(wanted & {k.etag, _gzip_tag(k), "*"}),
+        )
+    if entry is None:  # the client has it
+        headers["ETag"] = _gzip_tag(key) if gzip_ok and _gzip_tag(key) in wanted else key.etag
+        status, body = 304, b""
+    elif entry.gzipped is not None and gzip_ok:
+        headers.update({"ETag": _gzip_tag(key), "Content-Encoding": "gzip"})
+        status, body = 200, entry.gzipped
+    else:
+        headers["ETag"] = key.etag
+        status, body = 200, entry.body
+    # Time spent here, cache and database included (the framework's share is not).
+    headers["Server-Timing"] = f"view;dur={(time.perf_counter() - started) * 1000:.3f}"
+    media = JSON_TYPE if status == 200 else None
+    return Response(body, status_code=status, media_type=media, headers=headers)
+
+
+class Warmer:
+    """Recomputes views in the background so the next reader finds them cached.
+
+    After a write: the views of the months it touched (summary, slim summary, hierarchy),
+    for the current month and the one before only — the months people look at. At start:
+    those views for the households active this month or last, at most `households` of
+    them. One worker thread, so warming never competes with requests for more than one
+    core's slice; duplicates of a queued job are skipped.
+    """
+
+    VIEWS = ("summary", "slim_summary", "hierarchy")
+
+    def __init__(self, engine: Engine, cache: TieredCache, reader: DashboardReader) -> None:
+        self.engine = engine
+        self.cache = cache
+        self.reader = reader
+        self._pool_: ThreadPoolExecutor | None = None
+        self._queued: set[tuple[int, str]] = set()
+        self._lock = threading.Lock()  # _queued is shared by request threads and the worker
+
+    @property
+    def _pool(self) -> ThreadPoolExecutor:
+        # Made on first use (again after close(): an app may be started more than once).
+        with self._lock:
+            if self._pool_ is None:
+                self._pool_ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="foyer-warm")
+            return self._pool_
+
+    def after_commit(self, notes: set[Any]) -> None:
+        """A unit of work committed these (household, scope) version bumps."""
+        by_household: dict[int, set[str]] = {}
+        for household_id, scope in notes:
+            months = by_household.setdefault(household_id, set())
+            if scope == versions.BUDGET:  # every month changed: warm the current one
+                months.add(month_of_today())
+            elif scope != versions.ROWS:
+                months.add(scope)
+        for household_id, months in by_household.items():
+            self.after_write(household_id, months)
+
+    def after_write(self, household_id: int, months: Iterable[str]) -> None:
+        if not self.cache.enabled:
+            return
+        today = month_of_today()
+        recent = {today, previous_month(today)}
+        for month in sorted(set(months) & recent):
+            job = (household_id, month)
+            with self._lock:
+                if job in self._queued:
+                    continue
+                self._queued.add(job)
+            self._pool.submit(self._warm, household_id, month)
+
+    def at_start(self, households: int) -> None:
+        if not self.cache.enabled or households <= 0:
+            return
+        self._pool.submit(self._warm_active, households)
+
+    def _warm_active(self, households: int) -> None:
+        today = month_of_today()
+        with read_connection(self.engine) as conn:
+            active = conn.execute(
+                select(agg_month.c.household_id)
+                .where(agg_month.c.month.in_([today, previous_month(today)]))
+                .group_by(agg_month.c.household_id)
+                .order_by(func.sum(agg_month.c.transactions).desc())
+                .limit(households)
+            ).scalars()
+            chosen = list(active)
+        for household_id in chosen:
+            for month in (today, previous_month(today)):
+                self._warm(household_id, month)
+
+    def _warm(self, household_id: int, month: str) -> None:
+        with self._lock:
+            self._queued.discard((household_id, month))
+        try:
+            with read_connection(self.engine) as conn:
+                for view in self.VIEWS:
+                    _cached(conn, self.cache, self.reader, view, household_id, {"month": month})
+        except Exception:  # a warm-up is an optimisation: log it, never fail a request
+            log.exception("cache warm-up failed for household %s, %s", household_id, month)
+
+    def wait(self) -> None:
+        """Block until the queued warm-ups ran (tests, shutdown)."""
+        self._pool.submit(lambda: None).result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool_ = self._pool_, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def month_of_today() -> str:
+    return month_of(dt.date.today())

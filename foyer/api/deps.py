@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -30,6 +30,7 @@ class AppState:
     cursors: CursorCodec
     login_throttle: LoginThrottle
     cache: TieredCache
+    warmer: Any  # foyer.api.cached.Warmer (typed loosely: cached imports this module)
 
 
 def get_state(request: Request) -> AppState:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
@@ -108,12 +109,37 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+#: conn.info key where a unit of work collects notes for after-commit listeners.
+NOTES = "foyer_notes"
+_commit_listeners: WeakKeyDictionary[Engine, list[Callable[[set[Any]], None]]] = WeakKeyDictionary()
+
+
+def on_commit(engine: Engine, listener: Callable[[set[Any]], None]) -> None:
+    """Call `listener(notes)` after each unit of work on `engine` commits with notes
+    (what services wrote in `conn.info[NOTES]`, e.g. the data versions they bumped)."""
+    _commit_listeners.setdefault(engine, []).append(listener)
+
+
+def note(conn: Connection, *items: Any) -> None:
+    """Leave notes for the after-commit listeners of this unit of work."""
+    conn.info.setdefault(NOTES, set()).update(items)
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Connection]:
     """A write transaction that commits only when the block ends without an exception.
 
     The one place foyer commits (cosmicpython's unit of work): services receive the
     connection and never commit themselves, so a multi-step write is all or nothing.
+    After the commit, and only then, listeners get the notes the services left.
     """
-    with engine.connect().execution_options(foyer_write=True) as conn, conn.begin():
-        yield conn
+    with engine.connect().execution_options(foyer_write=True) as conn:
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            # conn.info lives with the pooled DBAPI connection: never leave notes behind.
+            notes: set[Any] = conn.info.pop(NOTES, set())
+    if notes:
+        for listener in _commit_listeners.get(engine, ()):
+            listener(notes)

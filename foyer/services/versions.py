@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from foyer.db.engine import note
 from foyer.db.schema import data_version
 
 ROWS = "rows"  # any transaction of the household
@@ -50,6 +51,8 @@ def bump(conn: Connection, household_id: int, scopes: Iterable[str]) -> None:
     ]
     if rows:
         conn.execute(_bump_statement(conn.dialect.name), rows)
+        # After the commit, listeners (the cache warmer) learn what changed.
+        note(conn, *((household_id, row["scope"]) for row in rows))
 
 
 def bump_months(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:

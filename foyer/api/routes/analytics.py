@@ -46,11 +46,7 @@ def category_analytics(
     return view_response(
         request,
         state,
-        view="analytics_categories",
-        household_id=household_id,
-        params={"month": month, "expense_types": ",".join(types)},
-        scopes=(month,),
-        compute=lambda conn: state.reader.analytics_categories(
-            conn, household_id=household_id, month=month, expense_types=types
-        ),
+        "analytics_categories",
+        household_id,
+        {"month": month, "expense_types": ",".join(types)},
     )

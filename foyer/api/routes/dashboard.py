@@ -22,8 +22,7 @@ from foyer.api.schemas.dashboard import (
     TrendsRead,
 )
 from foyer.api.schemas.transactions import Sort, TransactionPage
-from foyer.months import months_between, previous_month
-from foyer.services import versions
+from foyer.months import months_between
 from foyer.services.transactions import TransactionFilter
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -34,32 +33,14 @@ MAX_TREND_MONTHS = 120
 def get_summary(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
     """Who pays what this month: variable spending, fixed lines, provisions and actuals."""
     household_id = claims.household_id
-    return view_response(
-        request,
-        state,
-        view="summary",
-        household_id=household_id,
-        params={"month": month},
-        scopes=(versions.BUDGET, month),
-        compute=lambda conn: state.reader.summary(conn, household_id=household_id, month=month),
-    )
+    return view_response(request, state, "summary", household_id, {"month": month})
 
 
 @router.get("/summary/slim", response_model=SlimSummaryRead)
 def get_slim_summary(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
     """The summary's numbers without the lists, for a first paint."""
     household_id = claims.household_id
-    return view_response(
-        request,
-        state,
-        view="slim_summary",
-        household_id=household_id,
-        params={"month": month},
-        scopes=(versions.BUDGET, month),
-        compute=lambda conn: state.reader.slim_summary(
-            conn, household_id=household_id, month=month
-        ),
-    )
+    return view_response(request, state, "slim_summary", household_id, {"month": month})
 
 
 @router.get(
@@ -95,24 +76,12 @@ def drill_down(
         return view_response(
             request,
             state,
-            view="drill_down_details",
-            household_id=household_id,
-            params={"category": category, "month": month},
-            scopes=(month,),
-            compute=lambda conn: state.reader.drill_down_details(
-                conn, household_id=household_id, category=category, month=month
-            ),
+            "drill_down_details",
+            household_id,
+            {"category": category, "month": month},
         )
     return view_response(
-        request,
-        state,
-        view="drill_down_summary",
-        household_id=household_id,
-        params={"category": category, "month": month},
-        scopes=(month, previous_month(month)),  # previous_total reads the month before
-        compute=lambda conn: state.reader.drill_down_summary(
-            conn, household_id=household_id, category=category, month=month
-        ),
+        request, state, "drill_down_summary", household_id, {"category": category, "month": month}
     )
 
 
@@ -132,14 +101,4 @@ def get_trends(
     if len(months_between(start, end)) > MAX_TREND_MONTHS:
         raise ApiError(422, f"at most {MAX_TREND_MONTHS} months per request")
     household_id = claims.household_id
-    return view_response(
-        request,
-        state,
-        view="trends",
-        household_id=household_id,
-        params={"from": start, "to": end},
-        scopes=(versions.ROWS,),  # any month of the range: every transaction write bumps it
-        compute=lambda conn: state.reader.trends(
-            conn, household_id=household_id, start=start, end=end
-        ),
-    )
+    return view_response(request, state, "trends", household_id, {"from": start, "to": end})

@@ -14,7 +14,7 @@ from foyer.api.schemas.budget_items import ProvisionCreate, ProvisionRead, Provi
 from foyer.api.schemas.common import Items
 from foyer.api.schemas.dashboard import ProvisionCalculation
 from foyer.db.engine import read_connection, unit_of_work
-from foyer.services import budget, versions
+from foyer.services import budget
 from foyer.services.budget import provisions
 
 router = APIRouter(prefix="/provisions", tags=["provisions"])
@@ -34,17 +34,7 @@ def calculate_provisions(
 ) -> Response:
     """Monthly amounts and member shares of the provisions counted in `month`."""
     household_id = claims.household_id
-    return view_response(
-        request,
-        state,
-        view="provisions_calculate",
-        household_id=household_id,
-        params={"month": month},
-        scopes=(versions.BUDGET,),  # provisions and config only, no transactions
-        compute=lambda conn: state.reader.provisions_calculate(
-            conn, household_id=household_id, month=month
-        ),
-    )
+    return view_response(request, state, "provisions_calculate", household_id, {"month": month})
 
 
 @router.post("", response_model=ProvisionRead, status_code=201)

@@ -143,15 +143,7 @@ def create_transactions_bulk(
 def get_hierarchy(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
     """Debits not excluded, by category_parent then category, largest first."""
     household_id = claims.household_id
-    return view_response(
-        request,
-        state,
-        view="hierarchy",
-        household_id=household_id,
-        params={"month": month},
-        scopes=(month,),
-        compute=lambda conn: state.reader.hierarchy(conn, household_id=household_id, month=month),
-    )
+    return view_response(request, state, "hierarchy", household_id, {"month": month})
 
 
 @router.get("/{transaction_id}", response_model=TransactionRead, responses={404: {}})
