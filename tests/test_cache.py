@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from foyer.api.cached import month_of_today
 from foyer.app import create_app
 from foyer.cache.breaker import CircuitBreaker
 from foyer.cache.keys import cache_key
@@ -353,3 +354,42 @@ def test_redis_dying_and_returning_never_serves_stale(
 def writer_count(api: Api) -> int:
     page = api.ok("/transactions", month="2025-06", limit=500)
     return len(page["items"])
+
+
+# --- warming ----------------------------------------------------------------------------------
+
+
+def test_a_write_warms_the_views_of_its_recent_month(api: Api, app: Any) -> None:
+    month = month_of_today()
+    api.create_transactions(make_transaction(date=f"{month}-01"))
+    app.state.foyer.warmer.wait()
+    hits = count("summary", "l1", "hit"), count("hierarchy", "l1", "hit")
+    api.ok("/dashboard/summary", month=month)
+    api.ok("/transactions/hierarchy", month=month)
+    assert (count("summary", "l1", "hit"), count("hierarchy", "l1", "hit")) == (
+        hits[0] + 1,
+        hits[1] + 1,
+    )
+
+
+def test_old_months_are_not_warmed(api: Api, app: Any) -> None:
+    api.create_transactions(make_transaction(date="2020-01-05"))
+    app.state.foyer.warmer.wait()
+    misses = count("summary", "l1", "miss")
+    api.ok("/dashboard/summary", month="2020-01")
+    assert count("summary", "l1", "miss") == misses + 1
+
+
+def test_start_up_warms_active_households(
+    api: Api, migrated: tuple[Settings, Engine], engine: Engine
+) -> None:
+    month = month_of_today()
+    api.create_transactions(make_transaction(date=f"{month}-02"))
+    settings, eng = migrated
+    fresh = create_app(settings, engine=eng)  # a new process's empty L1
+    with TestClient(fresh) as client:
+        fresh.state.foyer.warmer.wait()
+        hits = count("slim_summary", "l1", "hit")
+        other = Api(client, api.headers, api.household_id)
+        other.ok("/dashboard/summary/slim", month=month)
+        assert count("slim_summary", "l1", "hit") == hits + 1

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakMethod
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
@@ -111,13 +111,15 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
 
 #: conn.info key where a unit of work collects notes for after-commit listeners.
 NOTES = "foyer_notes"
-_commit_listeners: WeakKeyDictionary[Engine, list[Callable[[set[Any]], None]]] = WeakKeyDictionary()
+_Listener = Callable[[set[Any]], None]
+_commit_listeners: WeakKeyDictionary[Engine, list[WeakMethod[_Listener]]] = WeakKeyDictionary()
 
 
-def on_commit(engine: Engine, listener: Callable[[set[Any]], None]) -> None:
-    """Call `listener(notes)` after each unit of work on `engine` commits with notes
-    (what services wrote in `conn.info[NOTES]`, e.g. the data versions they bumped)."""
-    _commit_listeners.setdefault(engine, []).append(listener)
+def on_commit(engine: Engine, listener: _Listener) -> None:
+    """Call the bound method `listener(notes)` after each unit of work on `engine` commits
+    with notes (what services left in `conn.info[NOTES]`, e.g. the data versions they
+    bumped). Held weakly: an app that is gone stops listening."""
+    _commit_listeners.setdefault(engine, []).append(WeakMethod(listener))
 
 
 def note(conn: Connection, *items: Any) -> None:
@@ -141,5 +143,9 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
             # conn.info lives with the pooled DBAPI connection: never leave notes behind.
             notes: set[Any] = conn.info.pop(NOTES, set())
     if notes:
-        for listener in _commit_listeners.get(engine, ()):
-            listener(notes)
+        for ref in list(_commit_listeners.get(engine, ())):
+            listener = ref()
+            if listener is None:
+                _commit_listeners[engine].remove(ref)
+            else:
+                listener(notes)
