@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -275,6 +275,29 @@ def _micro(dbs: list[str], sizes: list[str], folder: Path, command: str) -> None
     console.print(report, markup=False, highlight=False, soft_wrap=True)
 
 
+def _server_configs(
+    engines: list[str], caches: list[str], workers: int, redis: str | None
+) -> list[Any]:
+    from foyer.bench.server import ServerConfig
+
+    if len(caches) == 1:
+        caches = caches * len(engines)
+    if len(caches) != len(engines) or not set(caches) <= {"on", "off"}:
+        raise typer.BadParameter("--cache: on or off, once or once per engine")
+    # Named after the engine, plus the cache when it differs between them.
+    mixed = len(set(caches)) > 1
+    return [
+        ServerConfig(
+            f"{engine}+cache" if mixed and on == "on" else engine,
+            engine=engine,
+            cache=on,
+            workers=workers,
+            redis_url=redis,
+        )
+        for engine, on in zip(engines, caches, strict=True)
+    ]
+
+
 def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -302,7 +325,13 @@ def bench(
     seconds: Annotated[float, typer.Option(min=0.5, help="Duration of one cell.")] = 10.0,
     rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds.")] = 2,
     workers: Annotated[int, typer.Option(min=1, help="Server worker processes.")] = 1,
-    cache: Annotated[str, typer.Option(help="FOYER_CACHE of the servers: on or off.")] = "off",
+    cache: Annotated[
+        str,
+        typer.Option(
+            help="FOYER_CACHE of the servers: on or off, or one per engine "
+            "(--engines reference,optimized --cache off,on)."
+        ),
+    ] = "off",
     redis: Annotated[
         str | None, typer.Option(help="FOYER_REDIS_URL of the servers (unset: no Redis).")
     ] = None,
@@ -319,7 +348,6 @@ def bench(
     from foyer.bench.report import aggregate, charts, growth, markdown, ratios
     from foyer.bench.runner import Plan, run_plan
     from foyer.bench.scenarios import BUILDERS
-    from foyer.bench.server import ServerConfig
     from foyer.bench.smoke import run_smoke
 
     if smoke:
@@ -339,10 +367,7 @@ def bench(
     plan = Plan(
         sizes=_csv(sizes),
         db=db,
-        configs=[
-            ServerConfig(e, engine=e, cache=cache, workers=workers, redis_url=redis)
-            for e in _csv(engines)
-        ],
+        configs=_server_configs(_csv(engines), _csv(cache), workers, redis),
         scenarios=_csv(scenarios) or list(BUILDERS),
         concurrency=[int(c) for c in _csv(concurrency)],
         seconds=seconds,

@@ -26,6 +26,17 @@ def test_health_and_ready(client: TestClient) -> None:
     assert ready.headers["X-Correlation-ID"]
 
 
+def test_metrics_count_cache_events_in_prometheus_format(api: Api) -> None:
+    api.ok("/transactions/hierarchy", month="2025-06")
+    api.ok("/transactions/hierarchy", month="2025-06")
+    response = api.client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'foyer_cache_events_total{event="hit",tier="l1",view="hierarchy"}' in text
+    assert 'foyer_cache_events_total{event="miss",tier="l1",view="hierarchy"}' in text
+
+
 def test_correlation_id_is_echoed(client: TestClient) -> None:
     cid = "5f6c0a3e2b9d4c6f8e1a7b3c9d2e4f60"
     assert (

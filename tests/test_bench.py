@@ -20,7 +20,7 @@ from foyer.app import create_app
 from foyer.bench.load import _lua_string, wrk_script
 from foyer.bench.micro import write_cost
 from foyer.bench.report import aggregate, charts, growth, markdown, ratios
-from foyer.bench.runner import CEILING
+from foyer.bench.runner import CEILING, hit_rate
 from foyer.bench.scenarios import BUILDERS, Context, Req
 from foyer.bench.server import BENCH_SECRET
 from foyer.settings import Settings
@@ -202,3 +202,10 @@ def test_write_cost_measures_both_modes_alternately() -> None:
 
 def test_locustfile_compiles() -> None:
     py_compile.compile(str(ROOT / "locustfile.py"), doraise=True)
+
+
+def test_hit_rate_counts_l1_and_l2_hits_over_l1_lookups() -> None:
+    before = {("l1", "hit"): 10.0, ("l1", "miss"): 5.0, ("l2", "hit"): 1.0}
+    after = {("l1", "hit"): 100.0, ("l1", "miss"): 15.0, ("l2", "hit"): 6.0, ("l2", "miss"): 5}
+    assert hit_rate(before, after) == pytest.approx((90 + 5) / 100)
+    assert hit_rate(after, after) is None  # no lookup: the cache was off or unused

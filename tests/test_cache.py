@@ -393,3 +393,14 @@ def test_start_up_warms_active_households(
         other = Api(client, api.headers, api.household_id)
         other.ok("/dashboard/summary/slim", month=month)
         assert count("slim_summary", "l1", "hit") == hits + 1
+
+
+def test_ready_reports_an_unreachable_cache(
+    migrated: tuple[Settings, Engine], engine: Engine
+) -> None:
+    settings, eng = migrated
+    dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"})
+    with TestClient(create_app(dead, engine=eng), raise_server_exceptions=False) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["cache"].startswith("error:")

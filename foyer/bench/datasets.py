@@ -149,18 +149,29 @@ def _checkpoint(path: Path) -> None:
 
 
 def working_copy(dataset: Dataset, workdir: Path) -> tuple[str, object]:
-    """A writable copy of the dataset for one run: (url, cleanup handle)."""
+    """A writable copy of the dataset for one run, migrated to head: (url, cleanup handle).
+
+    Migrations that only add (a table, an index) apply to the copy in a moment; one that
+    rewrites data should bump VERSION instead, so the cache itself is rebuilt.
+    """
     if dataset.db == "sqlite":
         source = Path(dataset.url.removeprefix("sqlite:///"))
         target = workdir / source.name
         shutil.copyfile(source, target)
-        return f"sqlite:///{target}", target
-    name = f"foyer_bench_run_{os.getpid()}"
-    source_name = dataset.url.rsplit("/", 1)[1]
-    with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source_name}"')
-    return _pg_url(name), name
+        url, handle = f"sqlite:///{target}", str(target)
+    else:
+        name = f"foyer_bench_run_{os.getpid()}"
+        source_name = dataset.url.rsplit("/", 1)[1]
+        with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source_name}"')
+        url, handle = _pg_url(name), name
+    engine = make_engine(Settings(database_url=url, _env_file=None))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return url, handle
 
 
 def drop_working_copy(dataset: Dataset, handle: object) -> None:

@@ -37,8 +37,14 @@ def aggregate(results: list[dict[str, Any]]) -> dict[Cell, dict[str, float]]:
             "rss_mb": max(r["server"]["rss_mb"] for r in rows),
             "cpu_percent": statistics.median(r["server"]["cpu_percent"] for r in rows),
             "rounds": len(rows),
+            "hit_rate": _median_or_none([r.get("cache_hit_rate") for r in rows]),
         }
     return cells
+
+
+def _median_or_none(values: list[Any]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
 
 
 def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
@@ -92,6 +98,10 @@ def growth(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %"
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -163,8 +173,8 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
             f"## {size} ({rows:,} transactions)",
             "",
             "| scenario | clients | target | req/s | p50 ms | p95 ms | p99 ms | max ms "
-            "| errors | RSS MiB | CPU % |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| errors | RSS MiB | CPU % | cache hits |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for (s, scenario, conc, target), c in sorted(cells.items()):
             if s != size:
@@ -172,7 +182,8 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
             lines.append(
                 f"| {scenario} | {conc} | {target} | {_fmt(c['throughput_rps'], 1)} | "
                 f"{_fmt(c['p50'])} | {_fmt(c['p95'])} | {_fmt(c['p99'])} | {_fmt(c['max'], 1)} | "
-                f"{int(c['errors'])} | {_fmt(c['rss_mb'], 0)} | {_fmt(c['cpu_percent'], 0)} |"
+                f"{int(c['errors'])} | {_fmt(c['rss_mb'], 0)} | {_fmt(c['cpu_percent'], 0)} | "
+                f"{_percent(c['hit_rate'])} |"
             )
         lines.append("")
     lines += [

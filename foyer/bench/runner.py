@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
 from foyer.bench.datasets import Dataset, drop_working_copy, ensure_dataset, working_copy
@@ -60,16 +62,49 @@ def _ceiling_target(scenario: Scenario, server: ServerProcess, folder: Path) -> 
     return Target(CEILING, server, requests)
 
 
+def cache_events(base_url: str) -> dict[tuple[str, str], float]:
+    """The server's cache counters from /metrics, summed over views: (tier, event) -> n."""
+    totals: dict[tuple[str, str], float] = {}
+    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        if family.name != "foyer_cache_events":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                key = (sample.labels["tier"], sample.labels["event"])
+                totals[key] = totals.get(key, 0.0) + sample.value
+    return totals
+
+
+def hit_rate(
+    before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]
+) -> float | None:
+    """Share of lookups answered from a cache tier (L1, or L2 after an L1 miss).
+
+    None when the cell made no lookup (cache off, or a scenario of uncached routes).
+    """
+
+    def delta(tier: str, event: str) -> float:
+        return after.get((tier, event), 0.0) - before.get((tier, event), 0.0)
+
+    lookups = delta("l1", "hit") + delta("l1", "miss")
+    if lookups <= 0:
+        return None
+    return (delta("l1", "hit") + delta("l2", "hit")) / lookups
+
+
 def _measure(
     target: Target, generator: Generator, concurrency: int, seconds: float
 ) -> dict[str, Any]:
     # Each cell starts on an idle server: the previous cell's abandoned requests are done.
     drained = target.server.wait_idle()
     _rss0, cpu0 = target.server.usage()
+    before = cache_events(target.server.base_url)
     started = time.monotonic()
     result = generator(target.server.base_url, target.requests, concurrency, seconds)
     wall = time.monotonic() - started
     rss, cpu1 = target.server.usage()
+    after = cache_events(target.server.base_url)
     return {
         "requests": result.requests,
         "errors": result.errors,
@@ -82,7 +117,7 @@ def _measure(
             "max": result.max_ms,
         },
         "server": {"rss_mb": rss, "cpu_percent": 100 * (cpu1 - cpu0) / wall},
-        "cache_hit_rate": None,  # no response cache exists yet
+        "cache_hit_rate": None if target.name == CEILING else hit_rate(before, after),
         "drain_seconds_before": drained,
     }
 

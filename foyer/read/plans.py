@@ -35,6 +35,7 @@ from foyer.read import optimized as q
 from foyer.services.aggregates import TABLES as AGGREGATE_TABLES
 from foyer.services.aggregates import extreme_query
 from foyer.services.transactions import SORTS, TransactionFilter, listing_query, tags_query
+from foyer.services.versions import versions_query
 
 ROW_TABLES = frozenset({t.name, transaction_tag.name})
 LARGE_TABLES = ROW_TABLES | {table.name for table in AGGREGATE_TABLES}
@@ -117,6 +118,7 @@ def registered(s: Sample) -> Iterator[tuple[str, Executable]]:
     yield "write: recompute a group's min", extreme_query(func.max, *key)
     yield "write: recompute a group's max", extreme_query(func.min, *key)
     yield "household by id", select(household).where(household.c.id == h)
+    yield "cache: data versions of a view", versions_query(h, ("budget", month))
 
 
 @dataclass(slots=True)

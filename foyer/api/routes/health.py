@@ -1,11 +1,13 @@
-"""/health (the process is alive) and /ready (its dependencies answer)."""
+"""/health (the process is alive), /ready (its dependencies answer), /metrics (Prometheus)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from foyer.api.deps import State
@@ -30,6 +32,19 @@ def ready(state: State) -> Any:
         checks["database"] = f"error: {type(exc).__name__}"
     storage = state.login_throttle.storage
     checks["rate_limit_storage"] = "ok" if storage.check() else "error: unreachable"
+    if state.cache.redis is not None:
+        try:
+            state.cache.redis.ping()
+            checks["cache"] = "ok"
+        except RedisError as exc:
+            checks["cache"] = f"error: {type(exc).__name__}"
     if all(value == "ok" for value in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     return envelope(503, "unavailable", "a dependency is not reachable", checks)
+
+
+@router.get("/metrics", response_class=Response)
+def metrics() -> Response:
+    """This process's counters in the Prometheus text format (cache events per view and
+    tier). With several workers each answers for itself; scrape each, or run one."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
