@@ -429,12 +429,12 @@ def served(app: FastAPI) -> Iterator[list[tuple[str, str, str]]]:
     """
     seen: list[tuple[str, str, str]] = []
 
-    def recording_state(request: Request) -> AppState:
+    async def recording_state(request: Request) -> AppState:
         segments = request.url.path.split("/")
         for name, value in request.path_params.items():
             segments = [f"{{{name}}}" if seg == str(value) else seg for seg in segments]
         seen.append((request.headers.get("Authorization", ""), request.method, "/".join(segments)))
-        return get_state(request)
+        return await get_state(request)
 
     app.dependency_overrides[get_state] = recording_state
     try:

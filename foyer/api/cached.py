@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 from sqlalchemy import Connection, Engine, func, select
+from starlette.concurrency import run_in_threadpool
 
 from foyer.cache.keys import Key, cache_key
 from foyer.cache.store import Entry, TieredCache
@@ -107,13 +108,11 @@ def _cached(
     view: str,
     household_id: int,
     params: Params,
-    stop_at: Callable[[Key], bool] = lambda key: False,
-) -> tuple[Key, Entry | None]:
+) -> tuple[Key, Entry]:
+    """Warm-up's way in: the versions, then the entry (from the cache, or computed)."""
     spec = VIEWS[view]
     current = versions.read(conn, household_id, spec.scopes(params))
     key = cache_key(view, household_id, params, current)
-    if stop_at(key):
-        return key, None
     entry = cache.get_or_compute(
         view, key.text, lambda: orjson.dumps(spec.compute(reader, conn, household_id, params))
     )
@@ -137,24 +136,45 @@ def _gzip_tag(key: Key) -> str:
     return key.etag[:-1] + '-gz"'  # a strong ETag per representation
 
 
-def view_response(
+async def view_endpoint(
     request: Request, state: Any, view: str, household_id: int, params: Params
 ) -> Response:
-    """The response of one dashboard view, through the ETag check and the cache."""
+    """A dashboard view for an async route: the ETag check and L1 hits on the event loop,
+    L2 and computing on the threadpool.
+
+    The one database read of the fast path is a primary-key lookup on the driver's cursor
+    (~10 µs on SQLite), cheaper than the threadpool hop it saves. A miss computes with a
+    later connection than the one that read the versions: its data is the same or newer,
+    never older than its key says.
+    """
     started = time.perf_counter()
     wanted = _tag_list(request.headers.get("if-none-match", ""))
+    with read_connection(state.engine) as conn:
+        current = versions.read(conn, household_id, VIEWS[view].scopes(params))
+    key = cache_key(view, household_id, params, current)
+    entry = None
+    if not wanted & {key.etag, _gzip_tag(key), "*"}:
+        entry = state.cache.peek(view, key.text)
+        if entry is None:
+            entry = await run_in_threadpool(_fill, state, view, household_id, params, key)
+    return _respond(request, key, entry, wanted, started)
+
+
+def _fill(state: Any, view: str, household_id: int, params: Params, key: Key) -> Entry:
+    spec = VIEWS[view]
+    with read_connection(state.engine) as conn:
+        return state.cache.get_or_compute(  # type: ignore[no-any-return]
+            view,
+            key.text,
+            lambda: orjson.dumps(spec.compute(state.reader, conn, household_id, params)),
+        )
+
+
+def _respond(
+    request: Request, key: Key, entry: Entry | None, wanted: set[str], started: float
+) -> Response:
     gzip_ok = _accepts_gzip(request.headers.get("accept-encoding", ""))
     headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
-    with read_connection(state.engine) as conn:
-        key, entry = _cached(
-            conn,
-            state.cache,
-            state.reader,
-            view,
-            household_id,
-            params,
-            stop_at=lambda k: bool(wanted & {k.etag, _gzip_tag(k), "*"}),
-        )
     if entry is None:  # the client has it
         headers["ETag"] = _gzip_tag(key) if gzip_ok and _gzip_tag(key) in wanted else key.etag
         status, body = 304, b""

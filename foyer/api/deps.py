@@ -33,7 +33,7 @@ class AppState:
     warmer: Any  # foyer.api.cached.Warmer (typed loosely: cached imports this module)
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.foyer
     return state
 
@@ -41,11 +41,15 @@ def get_state(request: Request) -> AppState:
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_claims(
+async def current_claims(
     state: Annotated[AppState, Depends(get_state)],
     token: Annotated[str | None, Depends(_bearer)],
 ) -> TokenClaims:
-    """The signed identity of the caller: no database round-trip on the hot path."""
+    """The signed identity of the caller: no database round-trip on the hot path.
+
+    Async (as get_state and the month check): no I/O, so FastAPI runs them on the event
+    loop instead of sending each through the threadpool.
+    """
     unauthorized = {"WWW-Authenticate": "Bearer"}
     if not token:
         raise ApiError(401, "not authenticated", headers=unauthorized)
@@ -70,7 +74,7 @@ def checked_month(value: str, name: str) -> str:
     return value
 
 
-def _month_query(
+async def _month_query(
     month: Annotated[
         str, Query(description="YYYY-MM", examples=["2025-06"], pattern=r"^\d{4}-\d{2}$")
     ],

@@ -111,6 +111,16 @@ class TieredCache:
                 self._l1[key] = entry
             return entry
 
+    def peek(self, view: str, key: str) -> Entry | None:
+        """The L1 entry, counted as a hit, or None (not counted: the caller goes on to
+        `get_or_compute`, which counts the miss)."""
+        if not self.enabled:
+            return None
+        entry = self._l1_get(key)
+        if entry is not None:
+            EVENTS.labels(view, "l1", "hit").inc()
+        return entry
+
     # -- L1 ----------------------------------------------------------------------------
 
     def _l1_get(self, key: str) -> Entry | None:

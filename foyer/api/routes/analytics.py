@@ -6,7 +6,7 @@ from typing import Annotated, get_args
 
 from fastapi import APIRouter, Query, Request, Response
 
-from foyer.api.cached import view_response
+from foyer.api.cached import view_endpoint
 from foyer.api.deps import Claims, MonthQuery, State
 from foyer.api.errors import ApiError
 from foyer.api.schemas.dashboard import CategoryAnalytics
@@ -31,7 +31,7 @@ def parse_expense_types(value: str | None) -> list[ExpenseType]:
 
 
 @router.get("/categories", response_model=CategoryAnalytics)
-def category_analytics(
+async def category_analytics(
     request: Request,
     state: State,
     claims: Claims,
@@ -43,7 +43,7 @@ def category_analytics(
     """Debits not excluded by category and expense type: count, total, avg, min, max."""
     types = parse_expense_types(expense_types)
     household_id = claims.household_id
-    return view_response(
+    return await view_endpoint(
         request,
         state,
         "analytics_categories",

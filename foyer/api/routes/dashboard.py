@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from foyer.api.cached import view_response
+from foyer.api.cached import view_endpoint
 from foyer.api.deps import Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError
 from foyer.api.routes.transactions import Cursor, Limit, page_response
@@ -30,17 +31,21 @@ MAX_TREND_MONTHS = 120
 
 
 @router.get("/summary", response_model=SummaryRead)
-def get_summary(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
+async def get_summary(
+    request: Request, state: State, claims: Claims, month: MonthQuery
+) -> Response:
     """Who pays what this month: variable spending, fixed lines, provisions and actuals."""
     household_id = claims.household_id
-    return view_response(request, state, "summary", household_id, {"month": month})
+    return await view_endpoint(request, state, "summary", household_id, {"month": month})
 
 
 @router.get("/summary/slim", response_model=SlimSummaryRead)
-def get_slim_summary(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
+async def get_slim_summary(
+    request: Request, state: State, claims: Claims, month: MonthQuery
+) -> Response:
     """The summary's numbers without the lists, for a first paint."""
     household_id = claims.household_id
-    return view_response(request, state, "slim_summary", household_id, {"month": month})
+    return await view_endpoint(request, state, "slim_summary", household_id, {"month": month})
 
 
 @router.get(
@@ -48,7 +53,7 @@ def get_slim_summary(request: Request, state: State, claims: Claims, month: Mont
     response_model=DrillDownSummary | DrillDownDetails | TransactionPage,
     responses={200: {"description": "Shape depends on `level`."}},
 )
-def drill_down(
+async def drill_down(
     request: Request,
     state: State,
     claims: Claims,
@@ -63,7 +68,9 @@ def drill_down(
     household_id = claims.household_id
     if level == "transactions":
         filters = TransactionFilter(month=month, category=category, debits_only=True)
-        return page_response(
+        # A keyset page reads rows: on the threadpool, not the event loop.
+        return await run_in_threadpool(
+            page_response,
             state,
             household_id=household_id,
             filters=filters,
@@ -73,20 +80,20 @@ def drill_down(
             fields=None,
         )
     if level == "details":
-        return view_response(
+        return await view_endpoint(
             request,
             state,
             "drill_down_details",
             household_id,
             {"category": category, "month": month},
         )
-    return view_response(
+    return await view_endpoint(
         request, state, "drill_down_summary", household_id, {"category": category, "month": month}
     )
 
 
 @router.get("/trends", response_model=TrendsRead)
-def get_trends(
+async def get_trends(
     request: Request,
     state: State,
     claims: Claims,
@@ -101,4 +108,4 @@ def get_trends(
     if len(months_between(start, end)) > MAX_TREND_MONTHS:
         raise ApiError(422, f"at most {MAX_TREND_MONTHS} months per request")
     household_id = claims.household_id
-    return view_response(request, state, "trends", household_id, {"from": start, "to": end})
+    return await view_endpoint(request, state, "trends", household_id, {"from": start, "to": end})

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from foyer.api.cached import view_response
+from foyer.api.cached import view_endpoint
 from foyer.api.deps import Claims, MonthQuery, State
 from foyer.api.errors import ApiError, not_found
 from foyer.api.schemas.budget_items import ProvisionCreate, ProvisionRead, ProvisionUpdate
@@ -29,12 +29,14 @@ def list_provisions(state: State, claims: Claims) -> dict[str, Any]:
 
 
 @router.get("/calculate", response_model=ProvisionCalculation)
-def calculate_provisions(
+async def calculate_provisions(
     request: Request, state: State, claims: Claims, month: MonthQuery
 ) -> Response:
     """Monthly amounts and member shares of the provisions counted in `month`."""
     household_id = claims.household_id
-    return view_response(request, state, "provisions_calculate", household_id, {"month": month})
+    return await view_endpoint(
+        request, state, "provisions_calculate", household_id, {"month": month}
+    )
 
 
 @router.post("", response_model=ProvisionRead, status_code=201)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from foyer.api.cached import view_response
+from foyer.api.cached import view_endpoint
 from foyer.api.deps import AppState, Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError, not_found
 from foyer.api.schemas.transactions import (
@@ -140,10 +140,12 @@ def create_transactions_bulk(
 
 
 @router.get("/hierarchy", response_model=list[HierarchyParent])
-def get_hierarchy(request: Request, state: State, claims: Claims, month: MonthQuery) -> Response:
+async def get_hierarchy(
+    request: Request, state: State, claims: Claims, month: MonthQuery
+) -> Response:
     """Debits not excluded, by category_parent then category, largest first."""
     household_id = claims.household_id
-    return view_response(request, state, "hierarchy", household_id, {"month": month})
+    return await view_endpoint(request, state, "hierarchy", household_id, {"month": month})
 
 
 @router.get("/{transaction_id}", response_model=TransactionRead, responses={404: {}})
