@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 from weakref import WeakKeyDictionary, WeakMethod
 
@@ -127,6 +128,20 @@ def note(conn: Connection, *items: Any) -> None:
     conn.info.setdefault(NOTES, set()).update(items)
 
 
+_writer_locks: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_writer_locks_guard = threading.Lock()
+
+
+def _sqlite_writer_lock(engine: Engine) -> AbstractContextManager[Any]:
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _writer_locks_guard:
+        lock = _writer_locks.get(engine)
+        if lock is None:
+            lock = _writer_locks[engine] = threading.RLock()
+        return lock
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Connection]:
     """A write transaction that commits only when the block ends without an exception.
@@ -135,7 +150,12 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
     connection and never commit themselves, so a multi-step write is all or nothing.
     After the commit, and only then, listeners get the notes the services left.
     """
-    with engine.connect().execution_options(foyer_write=True) as conn:
+    # SQLite takes one writer at a time. Writers of this process queue on a lock first:
+    # waiting in SQLite's busy handler instead means sleeping in growing steps (up to
+    # 100 ms each) and retrying, which under concurrent writes turned into second-long
+    # tails. Other processes still meet at the database lock (busy_timeout).
+    lock = _sqlite_writer_lock(engine)
+    with lock, engine.connect().execution_options(foyer_write=True) as conn:
         try:
             with conn.begin():
                 yield conn
