@@ -171,6 +171,35 @@ def test_large_bodies_come_gzipped_with_their_own_etag(api: Api) -> None:
     assert zipped.json() == plain.json()  # the client decoded it
 
 
+def test_every_answer_says_vary_accept_encoding_exactly_once(api: Api) -> None:
+    api.create_transactions(
+        *(make_transaction(category=f"cat{i}", category_parent=f"p{i % 4}") for i in range(40))
+    )
+    answers = []
+    for path, encoding in (
+        ("/api/v1/transactions/hierarchy", "identity"),  # large, uncompressed
+        ("/api/v1/transactions/hierarchy", "gzip"),  # large, compressed
+        ("/api/v1/dashboard/drill-down/none", "gzip"),  # small
+    ):
+        response = api.client.get(
+            path, params={"month": "2025-06"}, headers={**api.headers, "Accept-Encoding": encoding}
+        )
+        answers.append(response)
+        revalidated = api.client.get(
+            path,
+            params={"month": "2025-06"},
+            headers={
+                **api.headers,
+                "Accept-Encoding": encoding,
+                "If-None-Match": response.headers["ETag"],
+            },
+        )
+        assert revalidated.status_code == 304
+        answers.append(revalidated)
+    for response in answers:
+        assert response.headers.get_list("vary") == ["Accept-Encoding"], response.headers
+
+
 def test_small_bodies_are_not_compressed(api: Api) -> None:
     response = api.client.get(
         "/api/v1/dashboard/drill-down/none",

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, func, select
 from starlette.concurrency import run_in_threadpool
 
 from foyer.cache.keys import Key, cache_key
-from foyer.cache.store import Entry, TieredCache
+from foyer.cache.store import GZIP_MIN_BYTES, Entry, TieredCache
 from foyer.db.engine import read_connection
 from foyer.db.schema import agg_month
 from foyer.domain.model import EXPENSE_TYPES
@@ -184,6 +184,10 @@ def _respond(
     else:
         headers["ETag"] = key.etag
         status, body = 200, entry.body
+        if len(body) >= GZIP_MIN_BYTES:
+            # Starlette's GZipMiddleware adds this Vary itself to uncompressed bodies of
+            # its minimum size (and would duplicate ours); every other answer needs ours.
+            del headers["Vary"]
     # Time spent here, cache and database included (the framework's share is not).
     headers["Server-Timing"] = f"view;dur={(time.perf_counter() - started) * 1000:.3f}"
     media = JSON_TYPE if status == 200 else None
