@@ -26,7 +26,7 @@ from foyer.auth.security import hash_password
 from foyer.auth.service import create_user, ensure_household
 from foyer.db.engine import analyze, unit_of_work
 from foyer.db.schema import household, user_account
-from foyer.months import add_months, month_bounds, month_of
+from foyer.months import add_months, month_bounds, this_month
 from foyer.services import budget
 from foyer.services.transactions import NewRow, insert_rows
 
@@ -354,7 +354,7 @@ def _email(index: int) -> str:
 def load_demo(engine: Engine, spec: DemoSpec, *, console: Console | None = None) -> list[str]:
     """Create the demo households and their data; returns the demo logins (emails)."""
     console = console or Console(quiet=True)
-    end_month = spec.end_month or month_of(dt.date.today())
+    end_month = spec.end_month or this_month()
     start_month = add_months(end_month, -(spec.months - 1))
     indexes = range(spec.first_index, spec.first_index + spec.households)
     emails = [_email(i) for i in indexes]

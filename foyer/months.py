@@ -52,3 +52,8 @@ def month_bounds(value: str) -> tuple[dt.date, dt.date]:
     nxt = add_months(value, 1)
     ny, nm = parse_month(nxt)
     return dt.date(year, month, 1), dt.date(ny, nm, 1)
+
+
+def this_month() -> str:
+    """The current calendar month, 'YYYY-MM' (local date)."""
+    return month_of(dt.date.today())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -22,11 +21,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from foyer.api.cached import month_of_today
 from foyer.app import create_app
+from foyer.bench.server import free_port
 from foyer.cache.breaker import CircuitBreaker
 from foyer.cache.keys import cache_key
 from foyer.cache.store import TieredCache, count, redis_client
+from foyer.months import this_month
 from foyer.settings import Settings
 from tests.conftest import REQUIRE_SERVICES, service_unavailable
 from tests.factories import Api, household_api, make_fixed_line, make_transaction
@@ -262,14 +262,8 @@ def test_breaker_opens_after_failures_and_lets_one_trial_through() -> None:
     assert breaker.allow()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_dead_redis_costs_a_few_timeouts_then_is_skipped() -> None:
-    dead = redis_client(f"redis://127.0.0.1:{_free_port()}/0", timeout=0.05)
+    dead = redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout=0.05)
     cache = TieredCache(redis=dead, breaker=CircuitBreaker(threshold=3, cooldown=60))
     errors, fallbacks = count("t-dead", "l2", "error"), count("t-dead", "l2", "fallback")
     started = time.perf_counter()
@@ -322,7 +316,7 @@ def own_redis() -> Iterator[tuple[int, Any]]:
         if REQUIRE_SERVICES:
             pytest.fail("redis-server is not installed (FOYER_REQUIRE_SERVICES=1)")
         pytest.skip("redis-server is not installed")
-    port = _free_port()
+    port = free_port()
     args = [binary, "--port", str(port), "--save", "", "--appendonly", "no"]
 
     def start() -> subprocess.Popen[bytes]:
@@ -389,7 +383,7 @@ def writer_count(api: Api) -> int:
 
 
 def test_a_write_warms_the_views_of_its_recent_month(api: Api, app: Any) -> None:
-    month = month_of_today()
+    month = this_month()
     api.create_transactions(make_transaction(date=f"{month}-01"))
     app.state.foyer.warmer.wait()
     hits = count("summary", "l1", "hit"), count("hierarchy", "l1", "hit")
@@ -412,7 +406,7 @@ def test_old_months_are_not_warmed(api: Api, app: Any) -> None:
 def test_start_up_warms_active_households(
     api: Api, migrated: tuple[Settings, Engine], engine: Engine
 ) -> None:
-    month = month_of_today()
+    month = this_month()
     api.create_transactions(make_transaction(date=f"{month}-02"))
     settings, eng = migrated
     fresh = create_app(settings, engine=eng)  # a new process's empty L1
@@ -428,7 +422,7 @@ def test_ready_reports_an_unreachable_cache(
     migrated: tuple[Settings, Engine], engine: Engine
 ) -> None:
     settings, eng = migrated
-    dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"})
+    dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
     with TestClient(create_app(dead, engine=eng), raise_server_exceptions=False) as client:
         response = client.get("/ready")
     assert response.status_code == 503

@@ -15,7 +15,6 @@ the warmer (`Warmer`) build identical keys.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -34,7 +33,7 @@ from foyer.cache.store import GZIP_MIN_BYTES, Entry, TieredCache
 from foyer.db.engine import read_connection
 from foyer.db.schema import agg_month
 from foyer.domain.model import EXPENSE_TYPES
-from foyer.months import month_of, previous_month
+from foyer.months import previous_month, this_month
 from foyer.read.protocol import DashboardReader
 from foyer.services import versions
 
@@ -101,22 +100,26 @@ VIEWS: dict[str, View] = {
 ALL_EXPENSE_TYPES = ",".join(EXPENSE_TYPES)
 
 
-def _cached(
+def _key(conn: Connection, view: str, household_id: int, params: Params) -> Key:
+    """The view's key: its scopes' current data versions (one primary-key read)."""
+    current = versions.read(conn, household_id, VIEWS[view].scopes(params))
+    return cache_key(view, household_id, params, current)
+
+
+def _entry(
     conn: Connection,
     cache: TieredCache,
     reader: DashboardReader,
     view: str,
     household_id: int,
     params: Params,
-) -> tuple[Key, Entry]:
-    """Warm-up's way in: the versions, then the entry (from the cache, or computed)."""
-    spec = VIEWS[view]
-    current = versions.read(conn, household_id, spec.scopes(params))
-    key = cache_key(view, household_id, params, current)
-    entry = cache.get_or_compute(
-        view, key.text, lambda: orjson.dumps(spec.compute(reader, conn, household_id, params))
+    key: Key,
+) -> Entry:
+    """The body under `key`: from the cache, or computed on `conn` (read after the key)."""
+    compute = VIEWS[view].compute
+    return cache.get_or_compute(
+        view, key.text, lambda: orjson.dumps(compute(reader, conn, household_id, params))
     )
-    return key, entry
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -150,8 +153,7 @@ async def view_endpoint(
     started = time.perf_counter()
     wanted = _tag_list(request.headers.get("if-none-match", ""))
     with read_connection(state.engine) as conn:
-        current = versions.read(conn, household_id, VIEWS[view].scopes(params))
-    key = cache_key(view, household_id, params, current)
+        key = _key(conn, view, household_id, params)
     entry = None
     if not wanted & {key.etag, _gzip_tag(key), "*"}:
         entry = state.cache.peek(view, key.text)
@@ -161,13 +163,8 @@ async def view_endpoint(
 
 
 def _fill(state: Any, view: str, household_id: int, params: Params, key: Key) -> Entry:
-    spec = VIEWS[view]
     with read_connection(state.engine) as conn:
-        return state.cache.get_or_compute(  # type: ignore[no-any-return]
-            view,
-            key.text,
-            lambda: orjson.dumps(spec.compute(state.reader, conn, household_id, params)),
-        )
+        return _entry(conn, state.cache, state.reader, view, household_id, params, key)
 
 
 def _respond(
@@ -228,7 +225,7 @@ class Warmer:
         for household_id, scope in notes:
             months = by_household.setdefault(household_id, set())
             if scope == versions.BUDGET:  # every month changed: warm the current one
-                months.add(month_of_today())
+                months.add(this_month())
             elif scope != versions.ROWS:
                 months.add(scope)
         for household_id, months in by_household.items():
@@ -237,7 +234,7 @@ class Warmer:
     def after_write(self, household_id: int, months: Iterable[str]) -> None:
         if not self.cache.enabled:
             return
-        today = month_of_today()
+        today = this_month()
         recent = {today, previous_month(today)}
         for month in sorted(set(months) & recent):
             job = (household_id, month)
@@ -253,7 +250,7 @@ class Warmer:
         self._pool.submit(self._warm_active, households)
 
     def _warm_active(self, households: int) -> None:
-        today = month_of_today()
+        today = this_month()
         with read_connection(self.engine) as conn:
             active = conn.execute(
                 select(agg_month.c.household_id)
@@ -273,7 +270,9 @@ class Warmer:
         try:
             with read_connection(self.engine) as conn:
                 for view in self.VIEWS:
-                    _cached(conn, self.cache, self.reader, view, household_id, {"month": month})
+                    params = {"month": month}
+                    key = _key(conn, view, household_id, params)
+                    _entry(conn, self.cache, self.reader, view, household_id, params, key)
         except Exception:  # a warm-up is an optimisation: log it, never fail a request
             log.exception("cache warm-up failed for household %s, %s", household_id, month)
 
@@ -286,7 +285,3 @@ class Warmer:
             pool, self._pool_ = self._pool_, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def month_of_today() -> str:
-    return month_of(dt.date.today())

@@ -25,7 +25,14 @@ from foyer.domain.model import ExpenseType, HouseholdConfig, MonthTotals
 from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
 from foyer.money import to_money
 from foyer.months import previous_month
-from foyer.read.reference import TOP_N, debit_stats, nest_hierarchy, trend_months
+from foyer.read.reference import (
+    TOP_N,
+    debit_stats,
+    drill_down_details_view,
+    drill_down_summary_view,
+    nest_hierarchy,
+    trend_months,
+)
 from foyer.services.aggregates import MONTH_COLUMNS
 
 JSON = dict[str, Any]
@@ -154,26 +161,14 @@ class OptimizedReader:
             count += n
             low = lo if low is None else min(low, lo)
             high = hi if high is None else max(high, hi)
-        return {
-            "category": category,
-            "month": month,
-            **debit_stats(total, count),
-            "min": None if low is None else to_money(low),
-            "max": None if high is None else to_money(high),
-            "previous_total": to_money(previous_total),
-        }
+        return drill_down_summary_view(category, month, (total, count, low, high), previous_total)
 
     def drill_down_details(
         self, conn: Connection, *, household_id: int, category: str, month: str
     ) -> JSON:
         by_tag = conn.execute(q_top("tag", household_id, category, month)).all()
         by_label = conn.execute(q_top("label", household_id, category, month)).all()
-        return {
-            "category": category,
-            "month": month,
-            "by_tag": [{"tag": k, "total": to_money(v), "count": n} for k, v, n in by_tag],
-            "by_label": [{"label": k, "total": to_money(v), "count": n} for k, v, n in by_label],
-        }
+        return drill_down_details_view(category, month, by_tag, by_label)
 
     def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
         rows = conn.execute(q_trend_months(household_id, start, end))

@@ -85,6 +85,39 @@ def nest_hierarchy(parents: dict[str, list[tuple[str, int, int]]]) -> list[JSON]
     ]
 
 
+def drill_down_summary_view(
+    category: str,
+    month: str,
+    stats: tuple[int, int, int | None, int | None],
+    previous_total: int,
+) -> JSON:
+    """SPEC §6 drill-down summary from (total, count, min, max) cents of kept debits."""
+    total, count, low, high = stats
+    return {
+        "category": category,
+        "month": month,
+        **debit_stats(total, count),
+        "min": None if low is None else to_money(low),
+        "max": None if high is None else to_money(high),
+        "previous_total": to_money(previous_total),
+    }
+
+
+def drill_down_details_view(
+    category: str,
+    month: str,
+    by_tag: Sequence[Sequence[Any]],
+    by_label: Sequence[Sequence[Any]],
+) -> JSON:
+    """SPEC §6 drill-down details from (name, total cents, count) rows, already ranked."""
+    return {
+        "category": category,
+        "month": month,
+        "by_tag": [{"tag": k, "total": to_money(int(v)), "count": n} for k, v, n in by_tag],
+        "by_label": [{"label": k, "total": to_money(int(v)), "count": n} for k, v, n in by_label],
+    }
+
+
 def trend_months(by_month: dict[str, MonthTotals], start: str, end: str) -> JSON:
     """SPEC §6 trends: every month from start to end, zeros where a month has no rows."""
     months = []
@@ -172,18 +205,11 @@ class ReferenceReader:
     def drill_down_summary(
         self, conn: Connection, *, household_id: int, category: str, month: str
     ) -> JSON:
-        total, count, low, high = self._category_stats(conn, household_id, category, month)
+        stats = self._category_stats(conn, household_id, category, month)
         previous, _, _, _ = self._category_stats(
             conn, household_id, category, previous_month(month)
         )
-        return {
-            "category": category,
-            "month": month,
-            **debit_stats(total, count),
-            "min": None if low is None else to_money(low),
-            "max": None if high is None else to_money(high),
-            "previous_total": to_money(previous),
-        }
+        return drill_down_summary_view(category, month, stats, previous)
 
     def drill_down_details(
         self, conn: Connection, *, household_id: int, category: str, month: str
@@ -211,14 +237,7 @@ class ReferenceReader:
             .order_by(total.desc(), t.c.label)
             .limit(TOP_N)
         ).all()
-        return {
-            "category": category,
-            "month": month,
-            "by_tag": [{"tag": k, "total": to_money(int(v)), "count": n} for k, v, n in by_tag],
-            "by_label": [
-                {"label": k, "total": to_money(int(v)), "count": n} for k, v, n in by_label
-            ],
-        }
+        return drill_down_details_view(category, month, by_tag, by_label)
 
     def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
         rows = conn.execute(
