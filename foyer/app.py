@@ -22,6 +22,7 @@ from foyer import __version__
 from foyer.api.cached import Warmer
 from foyer.api.deps import AppState
 from foyer.api.errors import install_error_handlers
+from foyer.api.fastpath import CachedHitsMiddleware
 from foyer.api.middleware import BodySizeLimitMiddleware
 from foyer.api.pagination import CursorCodec
 from foyer.api.routes import api_router
@@ -29,7 +30,7 @@ from foyer.api.routes.bench import CeilingStore
 from foyer.api.routes.bench import router as bench_router
 from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
-from foyer.auth.security import resolve_secret, stored_value
+from foyer.auth.security import TokenReader, resolve_secret, stored_value
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
 from foyer.db.engine import make_engine, on_commit
 from foyer.db.migrate import alembic_config
@@ -78,13 +79,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     secret = resolve_secret(engine, settings.secret_key)
     reader = make_reader(settings)
     cache = make_cache(settings, engine)
-    warmer = Warmer(engine, cache, reader)
+    warmer = Warmer(engine, cache, reader, settings.cache_warm_recent)
     on_commit(engine, warmer.after_commit)
     state = AppState(
         settings=settings,
         engine=engine,
         reader=reader,
         secret=secret,
+        tokens=TokenReader(secret),
         cursors=CursorCodec(secret),
         login_throttle=LoginThrottle(settings.login_rate_limit, settings.redis_url),
         cache=cache,
@@ -106,6 +108,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.foyer = state
     install_error_handlers(app)
+    if settings.fast_hits == "on":
+        # Innermost: the correlation id, gzip and body limits apply to it as to routes.
+        app.add_middleware(CachedHitsMiddleware, state=state)
     # Outermost last: the correlation id exists before anything else can answer.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Responses the cache did not compress already (it keeps dashboard views gzipped).

@@ -276,26 +276,47 @@ def _micro(dbs: list[str], sizes: list[str], folder: Path, command: str) -> None
 
 
 def _server_configs(
-    engines: list[str], caches: list[str], workers: int, redis: str | None
+    engines: list[str],
+    caches: list[str],
+    workers: int,
+    redis: str | None,
+    warm_recent: list[str] | None = None,
 ) -> list[Any]:
     from foyer.bench.server import ServerConfig
 
-    if len(caches) == 1:
-        caches = caches * len(engines)
-    if len(caches) != len(engines) or not set(caches) <= {"on", "off"}:
-        raise typer.BadParameter("--cache: on or off, once or once per engine")
-    # Named after the engine, plus the cache when it differs between them.
-    mixed = len(set(caches)) > 1
-    return [
-        ServerConfig(
-            f"{engine}+cache" if mixed and on == "on" else engine,
-            engine=engine,
-            cache=on,
-            workers=workers,
-            redis_url=redis,
+    def per_engine(values: list[str], option: str) -> list[str]:
+        values = values * len(engines) if len(values) == 1 else values
+        if len(values) != len(engines):
+            raise typer.BadParameter(f"{option}: once or once per engine")
+        return values
+
+    caches = per_engine(caches, "--cache")
+    if not set(caches) <= {"on", "off"}:
+        raise typer.BadParameter("--cache: on or off")
+    warms = per_engine(warm_recent or ["32"], "--warm-recent")
+    if not all(w.isdigit() for w in warms):
+        raise typer.BadParameter("--warm-recent: whole numbers")
+    # Named after the engine, plus the cache and warming when they differ between them.
+    configs = []
+    for engine, on, warm in zip(engines, caches, warms, strict=True):
+        name = engine
+        if len(set(caches)) > 1 and on == "on":
+            name += "+cache"
+        if len(set(warms)) > 1 and on == "on" and warm == "0":
+            name += "+nowarm"
+        configs.append(
+            ServerConfig(
+                name,
+                engine=engine,
+                cache=on,
+                workers=workers,
+                redis_url=redis,
+                extra_env={"FOYER_CACHE_WARM_RECENT": warm},
+            )
         )
-        for engine, on in zip(engines, caches, strict=True)
-    ]
+    if len({c.name for c in configs}) != len(configs):
+        raise typer.BadParameter("two servers would have the same configuration")
+    return configs
 
 
 def _csv(value: str) -> list[str]:
@@ -335,6 +356,13 @@ def bench(
     redis: Annotated[
         str | None, typer.Option(help="FOYER_REDIS_URL of the servers (unset: no Redis).")
     ] = None,
+    warm_recent: Annotated[
+        str,
+        typer.Option(
+            help="FOYER_CACHE_WARM_RECENT of the servers, or one per engine "
+            "(--engines optimized,optimized --cache on --warm-recent 32,0)."
+        ),
+    ] = "32",
     generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
 ) -> None:
@@ -367,7 +395,7 @@ def bench(
     plan = Plan(
         sizes=_csv(sizes),
         db=db,
-        configs=_server_configs(_csv(engines), _csv(cache), workers, redis),
+        configs=_server_configs(_csv(engines), _csv(cache), workers, redis, _csv(warm_recent)),
         scenarios=_csv(scenarios) or list(BUILDERS),
         concurrency=[int(c) for c in _csv(concurrency)],
         seconds=seconds,

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     cache: Literal["on", "off"] = Field(
         default="on", description="Response cache (L1 in-process, L2 Redis) on or off."
     )
+    fast_hits: Literal["on", "off"] = Field(
+        default="on",
+        description="Answer cache hits and 304s of the dashboard's hot GETs before FastAPI "
+        "routing (foyer/api/fastpath.py); off: every request goes through its route.",
+    )
     cache_l1_entries: int = Field(
         default=4096, ge=1, description="Responses kept in each process's L1 cache (LRU)."
     )
@@ -53,6 +58,13 @@ class Settings(BaseSettings):
         ge=0,
         description="At start-up, warm the cache for this many households active this "
         "month or last (0: none).",
+    )
+    cache_warm_recent: int = Field(
+        default=32,
+        ge=0,
+        description="After a write, recompute in the background the views each household "
+        "computed recently (at most this many per household) that the write changed; 0: "
+        "only the current and previous month's summary, slim summary and hierarchy.",
     )
     redis_timeout_ms: int = Field(
         default=50,

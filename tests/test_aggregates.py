@@ -467,17 +467,19 @@ def test_a_cached_summary_costs_one_query_and_a_revalidation_too(
     api.create_transactions(make_transaction(), make_transaction(amount=12))
     count_queries.clear()
     first = api.get("/dashboard/summary", month="2025-06")
-    assert (len(lookups), len(count_queries)) == (1, ENGINE_BUDGET["summary"])  # a miss
+    # A miss: the fast path (foyer.api.fastpath) reads the versions, finds no entry and
+    # passes the request on; the route reads them again and computes.
+    assert (len(lookups), len(count_queries)) == (2, ENGINE_BUDGET["summary"])
     count_queries.clear()
     assert api.get("/dashboard/summary", month="2025-06").content == first.content
-    assert (len(lookups), len(count_queries)) == (2, 0)  # a hit: the versions only
+    assert (len(lookups), len(count_queries)) == (3, 0)  # a hit: the versions only
     again = api.client.get(
         "/api/v1/dashboard/summary",
         params={"month": "2025-06"},
         headers={**api.headers, "If-None-Match": first.headers["ETag"]},
     )
     assert again.status_code == 304
-    assert (len(lookups), len(count_queries)) == (3, 0)
+    assert (len(lookups), len(count_queries)) == (4, 0)
 
 
 def _row(amount: int, day: str, tags: list[str] | None = None) -> dict[str, Any]:

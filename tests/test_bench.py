@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -20,9 +21,10 @@ from foyer.app import create_app
 from foyer.bench.load import _lua_string, wrk_script
 from foyer.bench.micro import write_cost
 from foyer.bench.report import aggregate, charts, growth, markdown, ratios
-from foyer.bench.runner import CEILING, hit_rate
+from foyer.bench.runner import CEILING, hit_p95_ms, hit_rate
 from foyer.bench.scenarios import BUILDERS, Context, Req
 from foyer.bench.server import BENCH_SECRET
+from foyer.cli import _server_configs
 from foyer.settings import Settings
 
 ROOT = Path(__file__).parents[1]
@@ -209,3 +211,25 @@ def test_hit_rate_counts_l1_and_l2_hits_over_l1_lookups() -> None:
     after = {("l1", "hit"): 100.0, ("l1", "miss"): 15.0, ("l2", "hit"): 6.0, ("l2", "miss"): 5}
     assert hit_rate(before, after) == pytest.approx((90 + 5) / 100)
     assert hit_rate(after, after) is None  # no lookup: the cache was off or unused
+
+
+def test_hit_p95_interpolates_inside_the_cells_own_bucket_counts() -> None:
+    inf = float("inf")
+    before = {0.0001: 50.0, 0.0005: 50.0, 0.001: 50.0, inf: 50.0}  # an earlier cell
+    # This cell: 80 hits under 0.1 ms, 18 in (0.1, 0.5], 2 in (0.5, 1] ms.
+    after = {0.0001: 130.0, 0.0005: 148.0, 0.001: 150.0, inf: 150.0}
+    # rank 95 of 100: the 15th of the 18 in (0.1, 0.5] -> 0.1 + 0.4 * 15/18 ms
+    assert hit_p95_ms(before, after) == pytest.approx(0.1 + 0.4 * 15 / 18)
+    assert hit_p95_ms(after, after) is None  # no hit in the cell
+    slow = {0.0001: 0.0, 0.001: 0.0, inf: 10.0}  # all past the last bound: a floor
+    assert hit_p95_ms({}, slow) == pytest.approx(1.0)
+
+
+def test_bench_servers_are_named_by_what_differs_between_them() -> None:
+    configs = _server_configs(
+        ["reference", "optimized", "optimized"], ["off", "on", "on"], 1, None, ["32", "32", "0"]
+    )
+    assert [c.name for c in configs] == ["reference", "optimized+cache", "optimized+cache+nowarm"]
+    assert configs[2].extra_env == {"FOYER_CACHE_WARM_RECENT": "0"}
+    with pytest.raises(typer.BadParameter):  # indistinguishable servers
+        _server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"])

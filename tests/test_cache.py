@@ -403,6 +403,68 @@ def test_old_months_are_not_warmed(api: Api, app: Any) -> None:
     assert count("summary", "l1", "miss") == misses + 1
 
 
+def test_a_write_rewarms_what_its_household_read_recently(api: Api, app: Any) -> None:
+    api.create_transactions(make_transaction(date="2021-03-04", category="courses"))
+    reads = [
+        ("/dashboard/trends", {"from": "2020-10", "to": "2021-03"}, "trends"),
+        ("/dashboard/drill-down/courses", {"month": "2021-03", "level": "details"}, None),
+        ("/dashboard/summary", {"month": "2021-03"}, "summary"),
+    ]
+    for path, params, _view in reads:
+        api.ok(path, **params)  # misses: remembered
+    api.create_transactions(make_transaction(date="2021-03-09", category="courses"))
+    app.state.foyer.warmer.wait()
+    before = {v: (count(v, "l1", "hit"), count(v, "l1", "miss")) for v in ("trends", "summary")}
+    details = count("drill_down_details", "l1", "miss")
+    for path, params, _view in reads:
+        body = api.ok(path, **params)
+        if path == "/dashboard/summary":
+            assert body["actuals"]["transactions"] == 2  # fresh, not the old entry
+    for view, (hits, misses) in before.items():
+        assert (count(view, "l1", "hit"), count(view, "l1", "miss")) == (hits + 1, misses)
+    assert count("drill_down_details", "l1", "miss") == details
+
+
+def test_warm_ups_are_not_counted_as_lookups(api: Api, app: Any) -> None:
+    month = this_month()
+    api.ok("/dashboard/summary", month=month)
+    lookups = count("summary", "l1", "hit") + count("summary", "l1", "miss")
+    warmed = count("summary", "l1", "warm")
+    api.create_transactions(make_transaction(date=f"{month}-03"))
+    app.state.foyer.warmer.wait()
+    assert count("summary", "l1", "hit") + count("summary", "l1", "miss") == lookups
+    assert count("summary", "l1", "warm") == warmed + 1
+
+
+def test_without_recent_warming_only_the_calendar_months_are_warmed(
+    migrated: tuple[Settings, Engine], engine: Engine, api: Api
+) -> None:
+    settings, eng = migrated
+    plain = create_app(settings.model_copy(update={"cache_warm_recent": 0}), engine=eng)
+    with TestClient(plain) as client:
+        other = Api(client, api.headers, api.household_id)
+        other.ok("/dashboard/summary", month="2021-03")
+        other.create_transactions(make_transaction(date="2021-03-09"))
+        plain.state.foyer.warmer.wait()
+        misses = count("summary", "l1", "miss")
+        other.ok("/dashboard/summary", month="2021-03")
+        assert count("summary", "l1", "miss") == misses + 1
+
+
+def test_trends_change_key_only_for_writes_inside_their_range(api: Api) -> None:
+    def etag() -> str:
+        response = api.get("/dashboard/trends", **{"from": "2025-01", "to": "2025-06"})
+        assert response.status_code == 200
+        return str(response.headers["ETag"])
+
+    first = etag()
+    api.create_transactions(make_transaction(date="2025-07-02"))  # after the range
+    api.create_transactions(make_transaction(date="2024-12-31"))  # before it
+    assert etag() == first
+    api.create_transactions(make_transaction(date="2025-01-01"))  # its first month
+    assert etag() != first
+
+
 def test_start_up_warms_active_households(
     api: Api, migrated: tuple[Settings, Engine], engine: Engine
 ) -> None:

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from foyer.api.deps import AppState, get_state
+from foyer.api.fastpath import DRILL_DOWN, CachedHitsMiddleware
 from tests.factories import Api, make_fixed_line, make_provision, make_transaction
 from tests.test_api_basics import assert_envelope
 
@@ -421,13 +422,27 @@ PROBES = [
 
 
 @pytest.fixture
-def served(app: FastAPI) -> Iterator[list[tuple[str, str, str]]]:
+def served(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, str]]]:
     """(Authorization header, method, route path) of every request the app serves.
 
     Recorded where the app resolves its state, a dependency of every /api/v1 route, so it
-    names the route that really answered (after routing), not one guessed from the URL.
+    names the route that really answered (after routing), not one guessed from the URL;
+    and where the fast path (foyer.api.fastpath) answers a cache hit before routing.
     """
     seen: list[tuple[str, str, str]] = []
+    fast_answer = CachedHitsMiddleware._answer
+
+    def recording_answer(self: CachedHitsMiddleware, scope: Any) -> Any:
+        response = fast_answer(self, scope)
+        if response is not None:
+            path = scope["path"]
+            if path.startswith(DRILL_DOWN):
+                path = DRILL_DOWN + "{category}"
+            auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            seen.append((auth, scope["method"], path))
+        return response
+
+    monkeypatch.setattr(CachedHitsMiddleware, "_answer", recording_answer)
 
     async def recording_state(request: Request) -> AppState:
         segments = request.url.path.split("/")

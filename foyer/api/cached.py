@@ -18,13 +18,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
 from fastapi import Request, Response
+from prometheus_client import Histogram
 from sqlalchemy import Connection, Engine, func, select
 from starlette.concurrency import run_in_threadpool
 
@@ -33,7 +35,7 @@ from foyer.cache.store import GZIP_MIN_BYTES, Entry, TieredCache
 from foyer.db.engine import read_connection
 from foyer.db.schema import agg_month
 from foyer.domain.model import EXPENSE_TYPES
-from foyer.months import previous_month, this_month
+from foyer.months import months_between, previous_month, this_month
 from foyer.read.protocol import DashboardReader
 from foyer.services import versions
 
@@ -42,6 +44,33 @@ log = logging.getLogger("foyer.cache")
 CACHE_CONTROL = "private, no-cache"  # the browser keeps it, and asks again with the ETag
 JSON_TYPE = "application/json"
 Params = Mapping[str, Any]
+
+VIEW_SECONDS = Histogram(
+    "foyer_view_seconds",
+    "Server-side time of a dashboard view, from its version read to its response (the "
+    "framework's share excluded), by view and outcome: hit (L1), not_modified (304), "
+    "miss (L2 or computed).",
+    ["view", "outcome"],
+    # Fine below 1 ms: a warm hit's p95 must be read off these.
+    buckets=(
+        0.00005,
+        0.0001,
+        0.00025,
+        0.0005,
+        0.00075,
+        0.001,
+        0.0025,
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1.0,
+        2.5,
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +110,7 @@ VIEWS: dict[str, View] = {
         ),
     ),
     "trends": View(
-        # any month of the range: every transaction write bumps `rows`
-        lambda p: (versions.ROWS,),
+        lambda p: months_between(p["from"], p["to"]),
         lambda r, c, h, p: r.trends(c, household_id=h, start=p["from"], end=p["to"]),
     ),
     "analytics_categories": View(
@@ -114,15 +142,20 @@ def _entry(
     household_id: int,
     params: Params,
     key: Key,
+    *,
+    tally: bool = True,
 ) -> Entry:
     """The body under `key`: from the cache, or computed on `conn` (read after the key)."""
     compute = VIEWS[view].compute
     return cache.get_or_compute(
-        view, key.text, lambda: orjson.dumps(compute(reader, conn, household_id, params))
+        view,
+        key.text,
+        lambda: orjson.dumps(compute(reader, conn, household_id, params)),
+        tally=tally,
     )
 
 
-def _accepts_gzip(header: str) -> bool:
+def accepts_gzip(header: str) -> bool:
     for part in header.lower().split(","):
         name, _, params = part.strip().partition(";")
         if name.strip() in ("gzip", "*"):
@@ -130,7 +163,7 @@ def _accepts_gzip(header: str) -> bool:
     return False
 
 
-def _tag_list(header: str) -> set[str]:
+def tag_list(header: str) -> set[str]:
     # If-None-Match compares weakly (RFC 9110 §13.1.2): W/ does not matter.
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
@@ -151,26 +184,58 @@ async def view_endpoint(
     never older than its key says.
     """
     started = time.perf_counter()
-    wanted = _tag_list(request.headers.get("if-none-match", ""))
+    headers = request.headers
+    if_none_match, accept_encoding = headers.get("if-none-match"), headers.get("accept-encoding")
+    answer = cached_answer(
+        state, view, household_id, params, if_none_match, accept_encoding, started
+    )
+    if isinstance(answer, Response):
+        return answer
+    entry = await run_in_threadpool(_fill, state, view, household_id, params, answer)
+    gzip_ok = accepts_gzip(accept_encoding or "")
+    return respond(view, "miss", answer, entry, tag_list(if_none_match or ""), gzip_ok, started)
+
+
+def cached_answer(
+    state: Any,
+    view: str,
+    household_id: int,
+    params: Params,
+    if_none_match: str | None,
+    accept_encoding: str | None,
+    started: float,
+) -> Response | Key:
+    """The answer without computing anything — a 304, or the body from L1 — or else the
+    key the caller must fill (`_fill`). Shared by the routes and `foyer.api.fastpath`."""
+    wanted = tag_list(if_none_match or "")
     with read_connection(state.engine) as conn:
         key = _key(conn, view, household_id, params)
-    entry = None
-    if not wanted & {key.etag, _gzip_tag(key), "*"}:
-        entry = state.cache.peek(view, key.text)
-        if entry is None:
-            entry = await run_in_threadpool(_fill, state, view, household_id, params, key)
-    return _respond(request, key, entry, wanted, started)
+    gzip_ok = accepts_gzip(accept_encoding or "")
+    if wanted & {key.etag, _gzip_tag(key), "*"}:
+        return respond(view, "not_modified", key, None, wanted, gzip_ok, started)
+    entry = state.cache.peek(view, key.text)
+    if entry is None:
+        return key
+    return respond(view, "hit", key, entry, wanted, gzip_ok, started)
 
 
 def _fill(state: Any, view: str, household_id: int, params: Params, key: Key) -> Entry:
+    state.warmer.remember(household_id, view, params)
     with read_connection(state.engine) as conn:
         return _entry(conn, state.cache, state.reader, view, household_id, params, key)
 
 
-def _respond(
-    request: Request, key: Key, entry: Entry | None, wanted: set[str], started: float
+def respond(
+    view: str,
+    outcome: str,
+    key: Key,
+    entry: Entry | None,
+    wanted: set[str],
+    gzip_ok: bool,
+    started: float,
 ) -> Response:
-    gzip_ok = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    """The answer for `key`: 304 when `entry` is None (the client holds it), else the body
+    in the representation the client accepts. Times itself into VIEW_SECONDS."""
     headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
     if entry is None:  # the client has it
         headers["ETag"] = _gzip_tag(key) if gzip_ok and _gzip_tag(key) in wanted else key.etag
@@ -185,31 +250,46 @@ def _respond(
             # Starlette's GZipMiddleware adds this Vary itself to uncompressed bodies of
             # its minimum size (and would duplicate ours); every other answer needs ours.
             del headers["Vary"]
-    # Time spent here, cache and database included (the framework's share is not).
-    headers["Server-Timing"] = f"view;dur={(time.perf_counter() - started) * 1000:.3f}"
     media = JSON_TYPE if status == 200 else None
+    # Time spent here, cache and database included (the framework's share is not).
+    elapsed = time.perf_counter() - started
+    headers["Server-Timing"] = f"view;dur={elapsed * 1000:.3f}"
+    VIEW_SECONDS.labels(view, outcome).observe(elapsed)
     return Response(body, status_code=status, media_type=media, headers=headers)
+
+
+Job = tuple[int, str, tuple[tuple[str, Any], ...]]  # household, view, sorted params
 
 
 class Warmer:
     """Recomputes views in the background so the next reader finds them cached.
 
-    After a write: the views of the months it touched (summary, slim summary, hierarchy),
-    for the current month and the one before only — the months people look at. At start:
-    those views for the households active this month or last, at most `households` of
-    them. One worker thread, so warming never competes with requests for more than one
-    core's slice; duplicates of a queued job are skipped.
+    After a committed write, of each household it touched:
+    - the base views (summary, slim summary, hierarchy) of the calendar's current and
+      previous month, when the write changed them — the months people look at;
+    - the views the household computed recently (`remember`: its last `recent` misses,
+      any view, any month) whose data versions the write changed — what its people are
+      looking at now, so their next read after their own write is a hit.
+    At start: the base views of the households active this month or last, at most
+    `households` of them. One worker thread, so warming never takes more than one core's
+    slice from requests; a job already queued is not queued twice. Warm-ups are not
+    counted as cache lookups (`tally=False`): the hit rate is the readers'.
     """
 
     VIEWS = ("summary", "slim_summary", "hierarchy")
 
-    def __init__(self, engine: Engine, cache: TieredCache, reader: DashboardReader) -> None:
+    def __init__(
+        self, engine: Engine, cache: TieredCache, reader: DashboardReader, recent: int = 32
+    ) -> None:
         self.engine = engine
         self.cache = cache
         self.reader = reader
+        self.recent = recent
         self._pool_: ThreadPoolExecutor | None = None
-        self._queued: set[tuple[int, str]] = set()
-        self._lock = threading.Lock()  # _queued is shared by request threads and the worker
+        self._queued: set[Job] = set()
+        # household -> its recent views (LRU); households themselves LRU-bounded.
+        self._recent: LRUCache[int, LRUCache[Job, None]] = LRUCache(maxsize=10_000)
+        self._lock = threading.Lock()  # shared by request threads and the worker
 
     @property
     def _pool(self) -> ThreadPoolExecutor:
@@ -219,30 +299,45 @@ class Warmer:
                 self._pool_ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="foyer-warm")
             return self._pool_
 
+    def remember(self, household_id: int, view: str, params: Params) -> None:
+        """A reader missed this view: keep it among the household's recent ones."""
+        if self.recent <= 0 or not self.cache.enabled:
+            return
+        job = (household_id, view, tuple(sorted(params.items())))
+        with self._lock:
+            views = self._recent.get(household_id)
+            if views is None:
+                views = self._recent[household_id] = LRUCache(maxsize=self.recent)
+            views[job] = None
+
     def after_commit(self, notes: set[Any]) -> None:
         """A unit of work committed these (household, scope) version bumps."""
-        by_household: dict[int, set[str]] = {}
-        for household_id, scope in notes:
-            months = by_household.setdefault(household_id, set())
-            if scope == versions.BUDGET:  # every month changed: warm the current one
-                months.add(this_month())
-            elif scope != versions.ROWS:
-                months.add(scope)
-        for household_id, months in by_household.items():
-            self.after_write(household_id, months)
-
-    def after_write(self, household_id: int, months: Iterable[str]) -> None:
         if not self.cache.enabled:
             return
+        changed: dict[int, set[str]] = {}
+        for household_id, scope in notes:
+            changed.setdefault(household_id, set()).add(scope)
         today = this_month()
-        recent = {today, previous_month(today)}
-        for month in sorted(set(months) & recent):
-            job = (household_id, month)
+        recent_months = {today, previous_month(today)}
+        jobs: set[Job] = set()
+        for household_id, scopes in changed.items():
+            months = {today} if versions.BUDGET in scopes else set()
+            for month in (months | scopes) & recent_months:
+                jobs.update((household_id, view, (("month", month),)) for view in self.VIEWS)
             with self._lock:
-                if job in self._queued:
-                    continue
-                self._queued.add(job)
-            self._pool.submit(self._warm, household_id, month)
+                remembered = list(self._recent.get(household_id) or ())
+            for job in remembered:
+                if scopes.intersection(VIEWS[job[1]].scopes(dict(job[2]))):
+                    jobs.add(job)
+        for job in sorted(jobs):
+            self._submit(job)
+
+    def _submit(self, job: Job) -> None:
+        with self._lock:
+            if job in self._queued:
+                return
+            self._queued.add(job)
+        self._pool.submit(self._warm, job)
 
     def at_start(self, households: int) -> None:
         if not self.cache.enabled or households <= 0:
@@ -262,19 +357,21 @@ class Warmer:
             chosen = list(active)
         for household_id in chosen:
             for month in (today, previous_month(today)):
-                self._warm(household_id, month)
+                for view in self.VIEWS:
+                    self._warm((household_id, view, (("month", month),)), queued=False)
 
-    def _warm(self, household_id: int, month: str) -> None:
-        with self._lock:
-            self._queued.discard((household_id, month))
+    def _warm(self, job: Job, *, queued: bool = True) -> None:
+        household_id, view, items = job
+        if queued:
+            with self._lock:
+                self._queued.discard(job)
+        params = dict(items)
         try:
             with read_connection(self.engine) as conn:
-                for view in self.VIEWS:
-                    params = {"month": month}
-                    key = _key(conn, view, household_id, params)
-                    _entry(conn, self.cache, self.reader, view, household_id, params, key)
+                key = _key(conn, view, household_id, params)
+                _entry(conn, self.cache, self.reader, view, household_id, params, key, tally=False)
         except Exception:  # a warm-up is an optimisation: log it, never fail a request
-            log.exception("cache warm-up failed for household %s, %s", household_id, month)
+            log.exception("cache warm-up of %s failed for household %s", view, household_id)
 
     def wait(self) -> None:
         """Block until the queued warm-ups ran (tests, shutdown)."""

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from foyer.api.errors import ApiError
 from foyer.api.pagination import CursorCodec
 from foyer.auth.ratelimit import LoginThrottle
-from foyer.auth.security import InvalidTokenError, TokenClaims, read_token
+from foyer.auth.security import InvalidTokenError, TokenClaims, TokenReader
 from foyer.cache.store import TieredCache
 from foyer.months import parse_month
 from foyer.read import DashboardReader
@@ -27,6 +27,7 @@ class AppState:
     engine: Engine
     reader: DashboardReader
     secret: str
+    tokens: TokenReader
     cursors: CursorCodec
     login_throttle: LoginThrottle
     cache: TieredCache
@@ -54,7 +55,7 @@ async def current_claims(
     if not token:
         raise ApiError(401, "not authenticated", headers=unauthorized)
     try:
-        return read_token(state.secret, token)
+        return state.tokens.read(token)
     except InvalidTokenError as exc:
         raise ApiError(401, "invalid or expired token", headers=unauthorized) from exc
 

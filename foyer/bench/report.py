@@ -38,6 +38,7 @@ def aggregate(results: list[dict[str, Any]]) -> dict[Cell, dict[str, float]]:
             "cpu_percent": statistics.median(r["server"]["cpu_percent"] for r in rows),
             "rounds": len(rows),
             "hit_rate": _median_or_none([r.get("cache_hit_rate") for r in rows]),
+            "hit_p95": _median_or_none([r.get("hit_server_p95_ms") for r in rows]),
         }
     return cells
 
@@ -173,8 +174,8 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
             f"## {size} ({rows:,} transactions)",
             "",
             "| scenario | clients | target | req/s | p50 ms | p95 ms | p99 ms | max ms "
-            "| errors | RSS MiB | CPU % | cache hits |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| errors | RSS MiB | CPU % | cache hits | hit p95 ms (server) |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for (s, scenario, conc, target), c in sorted(cells.items()):
             if s != size:
@@ -183,7 +184,7 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
                 f"| {scenario} | {conc} | {target} | {_fmt(c['throughput_rps'], 1)} | "
                 f"{_fmt(c['p50'])} | {_fmt(c['p95'])} | {_fmt(c['p99'])} | {_fmt(c['max'], 1)} | "
                 f"{int(c['errors'])} | {_fmt(c['rss_mb'], 0)} | {_fmt(c['cpu_percent'], 0)} | "
-                f"{_percent(c['hit_rate'])} |"
+                f"{_percent(c['hit_rate'])} | {_fmt(c['hit_p95'], 3)} |"
             )
         lines.append("")
     lines += [

@@ -62,23 +62,51 @@ def _ceiling_target(scenario: Scenario, server: ServerProcess, folder: Path) -> 
     return Target(CEILING, server, requests)
 
 
-def cache_events(base_url: str) -> dict[tuple[str, str], float]:
-    """The server's cache counters from /metrics, summed over views: (tier, event) -> n."""
-    totals: dict[tuple[str, str], float] = {}
+Events = dict[tuple[str, str], float]
+Buckets = dict[float, float]  # upper bound (s) -> cumulative count
+
+
+def scrape(base_url: str) -> tuple[Events, Buckets]:
+    """From the server's /metrics, summed over views: the cache counters, (tier, event)
+    -> n, and the cumulative histogram of the server-side time of L1 hits."""
+    events: Events = {}
+    buckets: Buckets = {}
     text = httpx.get(f"{base_url}/metrics", timeout=10).text
     for family in text_string_to_metric_families(text):
-        if family.name != "foyer_cache_events":
-            continue
         for sample in family.samples:
-            if sample.name.endswith("_total"):
+            if family.name == "foyer_cache_events" and sample.name.endswith("_total"):
                 key = (sample.labels["tier"], sample.labels["event"])
-                totals[key] = totals.get(key, 0.0) + sample.value
-    return totals
+                events[key] = events.get(key, 0.0) + sample.value
+            elif (
+                family.name == "foyer_view_seconds"
+                and sample.name.endswith("_bucket")
+                and sample.labels["outcome"] == "hit"
+            ):
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
+    return events, buckets
 
 
-def hit_rate(
-    before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]
-) -> float | None:
+def hit_p95_ms(before: Buckets, after: Buckets) -> float | None:
+    """The 95th percentile of the cell's hits, interpolated inside its histogram bucket
+    (as Prometheus' histogram_quantile); None without hits. Past the last finite bound,
+    that bound (a floor)."""
+    counts = sorted((bound, after[bound] - before.get(bound, 0.0)) for bound in after)
+    if not counts or counts[-1][1] <= 0:
+        return None
+    rank = 0.95 * counts[-1][1]
+    lower, below = 0.0, 0.0
+    for bound, cumulative in counts:
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return lower * 1000
+            share = (rank - below) / (cumulative - below)
+            return (lower + (bound - lower) * share) * 1000
+        lower, below = bound, cumulative
+    return lower * 1000
+
+
+def hit_rate(before: Events, after: Events) -> float | None:
     """Share of lookups answered from a cache tier (L1, or L2 after an L1 miss).
 
     None when the cell made no lookup (cache off, or a scenario of uncached routes).
@@ -99,12 +127,12 @@ def _measure(
     # Each cell starts on an idle server: the previous cell's abandoned requests are done.
     drained = target.server.wait_idle()
     _rss0, cpu0 = target.server.usage()
-    before = cache_events(target.server.base_url)
+    before, hits_before = scrape(target.server.base_url)
     started = time.monotonic()
     result = generator(target.server.base_url, target.requests, concurrency, seconds)
     wall = time.monotonic() - started
     rss, cpu1 = target.server.usage()
-    after = cache_events(target.server.base_url)
+    after, hits_after = scrape(target.server.base_url)
     return {
         "requests": result.requests,
         "errors": result.errors,
@@ -118,6 +146,9 @@ def _measure(
         },
         "server": {"rss_mb": rss, "cpu_percent": 100 * (cpu1 - cpu0) / wall},
         "cache_hit_rate": None if target.name == CEILING else hit_rate(before, after),
+        "hit_server_p95_ms": None
+        if target.name == CEILING
+        else hit_p95_ms(hits_before, hits_after),
         "drain_seconds_before": drained,
     }
 

@@ -39,7 +39,8 @@ GZIP_MIN_BYTES = 1024
 
 EVENTS = Counter(
     "foyer_cache_events_total",
-    "Cache lookups by view, tier (l1, l2) and event (hit, miss, error, fallback, off).",
+    "Cache lookups by view, tier (l1, l2) and event (hit, miss, error, fallback, off; "
+    "warm: computed by the warmer, not a lookup).",
     ["view", "tier", "event"],
 )
 
@@ -89,22 +90,34 @@ class TieredCache:
 
     # -- the one entry point -----------------------------------------------------------
 
-    def get_or_compute(self, view: str, key: str, compute: Callable[[], bytes]) -> Entry:
+    def get_or_compute(
+        self, view: str, key: str, compute: Callable[[], bytes], *, tally: bool = True
+    ) -> Entry:
+        """The entry under `key`: from L1, else L2, else computed once and stored in both.
+
+        `tally=False` (the warmer) leaves the hit/miss counters to readers: a warm-up's
+        lookups would count as hits nobody was served. What it computes counts as
+        `warm`; L2 errors and fallbacks count always.
+        """
         if not self.enabled:
             EVENTS.labels(view, "l1", "off").inc()
             return make_entry(compute())
         entry = self._l1_get(key)
         if entry is not None:
-            EVENTS.labels(view, "l1", "hit").inc()
+            if tally:
+                EVENTS.labels(view, "l1", "hit").inc()
             return entry
-        EVENTS.labels(view, "l1", "miss").inc()
+        if tally:
+            EVENTS.labels(view, "l1", "miss").inc()
         with self._single_flight(key):
             entry = self._l1_get(key)  # filled while we waited for the leader
             if entry is not None:
                 return entry
-            body = self._l2_get(view, key)
+            body = self._l2_get(view, key, tally)
             if body is None:
                 body = compute()
+                if not tally:
+                    EVENTS.labels(view, "l1", "warm").inc()
                 self._l2_set(view, key, body)
             entry = make_entry(body)
             with self._l1_lock:
@@ -169,9 +182,9 @@ class TieredCache:
         self.breaker.success()
         return True, result
 
-    def _l2_get(self, view: str, key: str) -> bytes | None:
+    def _l2_get(self, view: str, key: str, tally: bool) -> bytes | None:
         ok, body = self._l2(view, lambda r: r.get(f"{self.namespace}:{key}"))
-        if ok:
+        if ok and tally:
             EVENTS.labels(view, "l2", "hit" if body is not None else "miss").inc()
         return body if isinstance(body, bytes) else None
 

@@ -1,7 +1,7 @@
 """Data versions: what changed, as counters the cache and ETags build on.
 
 Every write bumps, in its own transaction, the counters of the scopes its data belongs to:
-a transaction write bumps its month(s) and `rows`; a config, fixed-line or provision
+a transaction write bumps its month(s); a config, fixed-line or provision
 write bumps `budget`. A view names the scopes it depends on; its cache key and ETag
 include their current values, read from the database in one primary-key lookup. So a
 committed write changes the key of exactly the views that depend on it, in every process
@@ -31,7 +31,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from foyer.db.engine import note
 from foyer.db.schema import data_version
 
-ROWS = "rows"  # any transaction of the household
 BUDGET = "budget"  # config, fixed lines, provisions
 
 
@@ -59,7 +58,7 @@ def bump_months(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
     """A transaction write touched these (household, month)s."""
     by_household: dict[int, set[str]] = {}
     for household_id, month in keys:
-        by_household.setdefault(household_id, {ROWS}).add(month)
+        by_household.setdefault(household_id, set()).add(month)
     for household_id in sorted(by_household):
         bump(conn, household_id, by_household[household_id])
 

@@ -92,6 +92,16 @@ async def drill_down(
     )
 
 
+def check_trend_range(start: str, end: str) -> None:
+    """A 422 unless `start`..`end` are months in order, at most MAX_TREND_MONTHS apart."""
+    checked_month(start, "from")
+    checked_month(end, "to")
+    if start > end:
+        raise ApiError(422, "from: must not be after to")
+    if len(months_between(start, end)) > MAX_TREND_MONTHS:
+        raise ApiError(422, f"at most {MAX_TREND_MONTHS} months per request")
+
+
 @router.get("/trends", response_model=TrendsRead)
 async def get_trends(
     request: Request,
@@ -101,11 +111,6 @@ async def get_trends(
     end: Annotated[str, Query(alias="to", examples=["2025-12"])],
 ) -> Response:
     """Month by month totals from `from` to `to` inclusive (at most 120 months)."""
-    checked_month(start, "from")
-    checked_month(end, "to")
-    if start > end:
-        raise ApiError(422, "from: must not be after to")
-    if len(months_between(start, end)) > MAX_TREND_MONTHS:
-        raise ApiError(422, f"at most {MAX_TREND_MONTHS} months per request")
+    check_trend_range(start, end)
     household_id = claims.household_id
     return await view_endpoint(request, state, "trends", household_id, {"from": start, "to": end})

@@ -1,0 +1,260 @@
+"""The hot-GET fast path answers exactly what the routes answer, or leaves it to them.
+
+Differential: the same requests go to an app with `CachedHitsMiddleware` and to one
+without it, both on one database; after both have the entry cached, every answer must
+match in status, body and headers (the per-request Server-Timing aside). Separate tests
+pin which requests the fast path takes and which it passes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jwt
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from foyer.api.fastpath import CachedHitsMiddleware
+from foyer.app import create_app
+from foyer.auth.security import TOKEN_ALGORITHM, InvalidTokenError, TokenReader, issue_token
+from foyer.settings import Settings
+from tests.factories import Api, make_fixed_line, make_transaction
+
+PER_REQUEST = {"server-timing"}
+# Error bodies quote the correlation id: the same one for both apps.
+CORRELATION_ID = "0f4c2b8a9d6e4f1a8b3c5d7e9f1a2b3c"
+
+
+@pytest.fixture
+def slow_client(migrated: tuple[Settings, Engine], engine: Engine) -> Iterator[TestClient]:
+    """The same app without the fast path, on the same database."""
+    base, eng = migrated
+    app = create_app(base.model_copy(update={"fast_hits": "off"}), engine=eng)
+    assert not any(m.cls is CachedHitsMiddleware for m in app.user_middleware)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the fast path answered itself, in order."""
+    seen: list[str] = []
+    original = CachedHitsMiddleware._answer
+
+    def spy(self: CachedHitsMiddleware, scope: Any) -> Any:
+        response = original(self, scope)
+        if response is not None:
+            seen.append(scope["path"])
+        return response
+
+    monkeypatch.setattr(CachedHitsMiddleware, "_answer", spy)
+    return seen
+
+
+@pytest.fixture
+def household(api: Api) -> Api:
+    api.create_transactions(
+        make_transaction(date="2025-06-03", category="courses", category_parent="alimentation"),
+        make_transaction(date="2025-06-09", category="resto", category_parent="sorties"),
+        make_transaction(date="2025-05-20", category="courses", category_parent="alimentation"),
+        *(make_transaction(date="2025-06-11", category=f"c{i}", label=f"L{i}") for i in range(30)),
+    )
+    assert api.post("/fixed-lines", make_fixed_line()).status_code == 201
+    return api
+
+
+def _comparable(response: Any) -> tuple[int, bytes, list[tuple[str, str]]]:
+    headers = sorted(
+        (k.lower(), v) for k, v in response.headers.multi_items() if k.lower() not in PER_REQUEST
+    )
+    return response.status_code, response.content, headers
+
+
+HOT_REQUESTS = [
+    ("/dashboard/summary", {"month": "2025-06"}),
+    ("/dashboard/summary/slim", {"month": "2025-06"}),
+    ("/transactions/hierarchy", {"month": "2025-06"}),
+    ("/provisions/calculate", {"month": "2025-06"}),
+    ("/dashboard/trends", {"from": "2025-01", "to": "2025-06"}),
+    ("/analytics/categories", {"month": "2025-06", "expense_types": "VARIABLE"}),
+    ("/dashboard/drill-down/courses", {"month": "2025-06"}),
+    ("/dashboard/drill-down/courses", {"month": "2025-06", "level": "details"}),
+]
+
+
+MONTHS = ["2025-06", "2025-05", "2025-6", "2025-13", "", "２０２５-06", "2025-06\n", "1999-01"]
+PARAMS = st.lists(
+    st.tuples(
+        st.sampled_from(["month", "from", "to", "level", "expense_types", "limit", "x"]),
+        st.one_of(
+            st.sampled_from(MONTHS),
+            st.sampled_from(["summary", "details", "transactions", "VARIABLE", "FIXED,VARIABLE"]),
+            st.sampled_from(["nope", "10", "VARIABLE,", "2015-01"]),
+        ),
+    ),
+    max_size=4,
+)
+PATHS = st.sampled_from(
+    [
+        "/dashboard/summary",
+        "/dashboard/summary/slim",
+        "/transactions/hierarchy",
+        "/provisions/calculate",
+        "/dashboard/trends",
+        "/analytics/categories",
+        "/dashboard/drill-down/courses",
+        "/dashboard/drill-down/" + quote("cat égorie&x"),
+        "/dashboard/drill-down/",
+    ]
+)
+
+
+def _typical() -> st.SearchStrategy[list[tuple[str, str]]]:
+    # Valid queries are rare among random ones: draw them on purpose too.
+    month = st.sampled_from(["2025-06", "2025-05"])
+    return st.one_of(
+        month.map(lambda m: [("month", m)]),
+        st.tuples(month, st.sampled_from(["summary", "details"])).map(
+            lambda t: [("month", t[0]), ("level", t[1])]
+        ),
+        st.tuples(st.sampled_from(["2024-07", "2025-05", "2025-07"]), month).map(
+            lambda t: [("from", t[0]), ("to", t[1])]
+        ),
+    )
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=PATHS,
+    query=st.one_of(PARAMS, _typical()),
+    auth=st.sampled_from(["ok", "lower", "none", "garbage", "scheme-only"]),
+    accept=st.sampled_from(["identity", "gzip", "br;q=1, gzip;q=0"]),
+    revalidate=st.booleans(),
+)
+def test_fast_path_answers_exactly_as_the_route(
+    household: Api,
+    slow_client: TestClient,
+    path: str,
+    query: list[tuple[str, str]],
+    auth: str,
+    accept: str,
+    revalidate: bool,
+) -> None:
+    token = household.headers["Authorization"].removeprefix("Bearer ")
+    headers = {"Accept-Encoding": accept, "X-Correlation-ID": CORRELATION_ID}
+    if auth != "none":
+        headers["Authorization"] = {
+            "ok": f"Bearer {token}",
+            "lower": f"bearer {token}",
+            "garbage": "Bearer not-a-token",
+            "scheme-only": "Bearer",
+        }[auth]
+    url = f"/api/v1{path}?{urlencode(query)}"
+    fast_client = household.client
+    if not getattr(slow_client, "warmed", False):
+        # Every hot view cached already: a request answered with another view's entry
+        # (a wrong key) shows up as a difference.
+        for client in (fast_client, slow_client):
+            for hot_path, params in HOT_REQUESTS:
+                client.get(f"/api/v1{hot_path}", params=params, headers=household.headers)
+        slow_client.warmed = True  # type: ignore[attr-defined]
+    for client in (fast_client, slow_client):  # both apps fill their own L1
+        client.get(url, headers=headers)
+    slow = slow_client.get(url, headers=headers)
+    fast = fast_client.get(url, headers=headers)
+    assert _comparable(fast) == _comparable(slow)
+    if revalidate and "etag" in slow.headers:
+        headers["If-None-Match"] = slow.headers["etag"]
+        again = (fast_client.get(url, headers=headers), slow_client.get(url, headers=headers))
+        assert _comparable(again[0]) == _comparable(again[1])
+
+
+@pytest.mark.parametrize(("path", "params"), HOT_REQUESTS)
+def test_the_second_read_of_every_hot_view_is_answered_before_routing(
+    household: Api, answered: list[str], path: str, params: dict[str, str]
+) -> None:
+    first = household.get(path, **params)
+    assert first.status_code == 200
+    assert answered == []  # a miss: the route computed it
+    second = household.get(path, **params)
+    assert answered == [f"/api/v1{path}"]
+    assert second.content == first.content
+    assert second.headers["ETag"] == first.headers["ETag"]
+    not_modified = household.client.get(
+        f"/api/v1{path}", params=params, headers={**household.headers, "If-None-Match": "*"}
+    )
+    assert not_modified.status_code == 304
+    assert len(answered) == 2
+
+
+PASSED_ON = [
+    ("/dashboard/summary", "month=2025-06&month=2025-05"),  # repeated
+    ("/dashboard/summary", "month=2025-06&extra=1"),  # not the route's parameters
+    ("/dashboard/summary", "month=2025-6"),  # the route's 422
+    ("/dashboard/drill-down/courses", "month=2025-06&level=transactions"),  # rows
+    ("/dashboard/drill-down/courses", "month=2025-06&limit=5"),
+    ("/dashboard/trends", "from=2025-07&to=2025-06"),
+    ("/analytics/categories", "month=2025-06&expense_types=nope"),
+]
+
+
+@pytest.mark.parametrize(("path", "query"), PASSED_ON)
+def test_requests_it_cannot_answer_exactly_go_to_the_route(
+    household: Api, answered: list[str], path: str, query: str
+) -> None:
+    for _ in range(2):
+        household.client.get(f"/api/v1{path}?{query}", headers=household.headers)
+    assert answered == []
+
+
+def test_a_miss_an_anonymous_or_a_head_request_goes_to_the_route(
+    household: Api, answered: list[str]
+) -> None:
+    household.get("/dashboard/summary", month="2025-06")
+    household.client.head("/api/v1/dashboard/summary?month=2025-06", headers=household.headers)
+    anonymous = household.client.get("/api/v1/dashboard/summary?month=2025-06")
+    assert anonymous.status_code == 401
+    assert answered == []
+
+
+def test_a_write_makes_the_next_fast_answer_fresh(household: Api, answered: list[str]) -> None:
+    before = household.ok("/dashboard/summary", month="2025-06")
+    household.ok("/dashboard/summary", month="2025-06")
+    assert len(answered) == 1
+    household.create_transactions(make_transaction(date="2025-06-14", amount=-999))
+    after = household.ok("/dashboard/summary", month="2025-06")
+    assert after != before  # the version moved: a miss, recomputed by the route
+    assert len(answered) == 1
+
+
+def test_token_reader_remembers_only_valid_tokens_until_they_expire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reader = TokenReader("k" * 32)
+    token = issue_token("k" * 32, user_id=3, household_id=7, ttl_minutes=1)
+    assert reader.read(token).household_id == 7
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    monkeypatch.setattr("foyer.auth.security.time.time", lambda: expires + 0.5)
+    with pytest.raises(InvalidTokenError):
+        reader.read(token)  # remembered, but expired: checked again, refused
+    forged = jwt.encode(
+        {"sub": "3", "hh": 8, "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)},
+        "other-key-of-the-same-length-000",
+        algorithm=TOKEN_ALGORITHM,
+    )
+    for _ in range(2):
+        with pytest.raises(InvalidTokenError):
+            reader.read(forged)
+
+
+def test_the_default_app_has_the_fast_path(session_app: FastAPI) -> None:
+    assert any(m.cls is CachedHitsMiddleware for m in session_app.user_middleware)
