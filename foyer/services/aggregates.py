@@ -112,6 +112,26 @@ class Delta:
     def __bool__(self) -> bool:
         return bool(self.month)
 
+    def scopes(self) -> dict[int, set[str]]:
+        """The data-version scopes (foyer.services.versions) this delta really changes.
+
+        A group whose count and sums net to zero is unchanged: every write path changes
+        one row (patch, delete) or only adds rows (inserts), so a zero net means the same
+        row left and re-entered the group with the same amount — its min/max too.
+        """
+        changed: dict[int, set[str]] = {}
+        for (household_id, month), sums in self.month.items():
+            if any(sums):
+                changed.setdefault(household_id, set()).add(versions.totals(month))
+        for (household_id, month, *_rest), group in self.category.items():
+            if group[0] or group[1]:
+                changed.setdefault(household_id, set()).add(versions.categories(month))
+        for groups in (self.tag, self.label):
+            for (household_id, month, *_rest), sums in groups.items():
+                if any(sums):
+                    changed.setdefault(household_id, set()).add(versions.details(month))
+        return changed
+
     def add(self, fact: Fact, sign: int = 1) -> None:
         """Count `fact` in (sign 1) or out (sign -1)."""
         self._add(
@@ -295,7 +315,7 @@ def apply(conn: Connection, delta: Delta) -> None:
     _upsert(conn, agg_tag, _rows(agg_tag, delta.tag, ("count", "total_cents")))
     _upsert(conn, agg_label, _rows(agg_label, delta.label, ("count", "total_cents")))
     # Last, after every aggregate: the same lock order for every writer.
-    versions.bump_months(conn, delta.month)
+    versions.bump_households(conn, delta.scopes())
     if not delta.shrunk:
         return
     by_table: dict[Table, list[tuple[Any, ...]]] = {}
@@ -415,8 +435,24 @@ def verify(conn: Connection, household_id: int | None = None) -> list[Mismatch]:
     return mismatches
 
 
+def _months(conn: Connection, household_id: int | None) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for table in TABLES:
+        query = select(table.c.household_id, table.c.month).distinct()
+        if household_id is not None:
+            query = query.where(table.c.household_id == household_id)
+        for household, month in conn.execute(query):
+            found.setdefault(household, set()).add(month)
+    return found
+
+
 def rebuild(conn: Connection, household_id: int | None = None) -> dict[str, int]:
-    """Reload the aggregates (of one household, or all) from the rows; groups per table."""
+    """Reload the aggregates (of one household, or all) from the rows; groups per table.
+
+    Every month with aggregates before or after gets new data versions: entries cached
+    from damaged aggregates are never served again.
+    """
+    months = _months(conn, household_id)
     counts: dict[str, int] = {}
     for table in TABLES:
         scope = [] if household_id is None else [table.c.household_id == household_id]
@@ -426,4 +462,7 @@ def rebuild(conn: Connection, household_id: int | None = None) -> dict[str, int]
         counts[table.name] = int(
             conn.execute(select(func.count()).select_from(table).where(*scope)).scalar_one()
         )
+    for household, after in _months(conn, household_id).items():
+        months.setdefault(household, set()).update(after)
+    versions.bump_households(conn, {h: versions.of_months(m) for h, m in months.items()})
     return counts

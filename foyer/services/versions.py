@@ -1,8 +1,11 @@
 """Data versions: what changed, as counters the cache and ETags build on.
 
-Every write bumps, in its own transaction, the counters of the scopes its data belongs to:
-a transaction write bumps its month(s); a config, fixed-line or provision
-write bumps `budget`. A view names the scopes it depends on; its cache key and ETag
+Every write bumps, in its own transaction, the counters of the scopes its data belongs to.
+A transaction write bumps, for each month it touched, the scope of each aggregate table it
+really changed there (`aggregates.Delta.scopes`): `<month>` for the month totals
+(agg_month), `<month>:categories` (agg_category), `<month>:details` (agg_tag, agg_label)
+— so retagging a transaction leaves the summary's key alone. A config, fixed-line or
+provision write bumps `budget`. A view names the scopes it depends on; its cache key and ETag
 include their current values, read from the database in one primary-key lookup. So a
 committed write changes the key of exactly the views that depend on it, in every process
 and on every machine sharing the database, with no message to send and nothing to
@@ -34,6 +37,26 @@ from foyer.db.schema import data_version
 BUDGET = "budget"  # config, fixed lines, provisions
 
 
+def totals(month: str) -> str:
+    """The scope of a month's totals (agg_month)."""
+    return month
+
+
+def categories(month: str) -> str:
+    """The scope of a month's debits by category (agg_category)."""
+    return f"{month}:categories"
+
+
+def details(month: str) -> str:
+    """The scope of a month's top tags and labels (agg_tag, agg_label)."""
+    return f"{month}:details"
+
+
+def of_months(months: Iterable[str]) -> set[str]:
+    """Every scope of these months."""
+    return {s for m in months for s in (totals(m), categories(m), details(m))}
+
+
 @functools.cache
 def _bump_statement(dialect: str) -> Any:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(data_version)
@@ -54,13 +77,10 @@ def bump(conn: Connection, household_id: int, scopes: Iterable[str]) -> None:
         note(conn, *((household_id, row["scope"]) for row in rows))
 
 
-def bump_months(conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
-    """A transaction write touched these (household, month)s."""
-    by_household: dict[int, set[str]] = {}
-    for household_id, month in keys:
-        by_household.setdefault(household_id, set()).add(month)
-    for household_id in sorted(by_household):
-        bump(conn, household_id, by_household[household_id])
+def bump_households(conn: Connection, scopes: dict[int, set[str]]) -> None:
+    """A transaction write changed these scopes of these households."""
+    for household_id in sorted(scopes):
+        bump(conn, household_id, scopes[household_id])
 
 
 def bump_budget(conn: Connection, household_id: int) -> None:
