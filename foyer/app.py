@@ -32,7 +32,7 @@ from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import TokenReader, resolve_secret, stored_value
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
-from foyer.db.engine import make_engine, on_commit
+from foyer.db.engine import before_commit, make_engine, on_commit
 from foyer.db.migrate import alembic_config
 from foyer.read import make_reader
 from foyer.settings import Settings
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     reader = make_reader(settings)
     cache = make_cache(settings, engine)
     warmer = Warmer(engine, cache, reader, settings.cache_warm_recent)
+    before_commit(engine, warmer.before_commit)
     on_commit(engine, warmer.after_commit)
     state = AppState(
         settings=settings,

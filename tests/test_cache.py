@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from foyer.api.cached import VIEWS, View
 from foyer.app import create_app
 from foyer.bench.server import free_port
 from foyer.cache.breaker import CircuitBreaker
@@ -436,6 +437,35 @@ def test_a_write_rewarms_what_its_household_read_recently(api: Api, app: Any) ->
     for view, (hits, misses) in before.items():
         assert (count(view, "l1", "hit"), count(view, "l1", "miss")) == (hits + 1, misses)
     assert count("drill_down_details", "l1", "miss") == details
+
+
+def test_a_write_warms_what_was_read_before_it_commits(api: Api) -> None:
+    api.ok("/dashboard/summary", month="2021-03")  # a miss: remembered
+    api.create_transactions(make_transaction(date="2021-03-09"))
+    # No waiting for any worker: the entry was computed on the write's own connection,
+    # before its commit made the new version visible.
+    hits, misses = count("summary", "l1", "hit"), count("summary", "l1", "miss")
+    body = api.ok("/dashboard/summary", month="2021-03")
+    assert (count("summary", "l1", "hit"), count("summary", "l1", "miss")) == (hits + 1, misses)
+    assert body["actuals"]["transactions"] == 1
+
+
+def test_a_failing_warm_up_never_fails_the_write(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.ok("/dashboard/summary", month="2021-03")  # remembered: re-warmed after writes
+    real = VIEWS["summary"]
+
+    def broken(reader: Any, conn: Any, household_id: int, params: Any) -> Any:
+        conn.exec_driver_sql("SELECT no_such_column FROM household")  # PostgreSQL: aborts
+        raise AssertionError("unreachable")
+
+    monkeypatch.setitem(VIEWS, "summary", View(real.scopes, broken))
+    [new_id] = api.create_transactions(make_transaction(date="2021-03-09"))
+    assert api.get(f"/transactions/{new_id}").status_code == 200  # committed
+    assert "cache warm-up of summary failed" in caplog.text
+    monkeypatch.setitem(VIEWS, "summary", real)
+    assert api.ok("/dashboard/summary", month="2021-03")["actuals"]["transactions"] == 1
 
 
 def test_warm_ups_are_not_counted_as_lookups(api: Api, app: Any) -> None:

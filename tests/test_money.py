@@ -25,9 +25,11 @@ from foyer.domain.rules import (
 )
 from foyer.money import (
     MAX_AMOUNT_CENTS,
+    Frequency,
     monthly_equivalent,
     ratio_4,
     round_half_up,
+    share_of,
     split,
     to_cents,
     to_money,
@@ -404,3 +406,17 @@ def test_to_money_round_trips(value: int) -> None:
     assert "e" not in text.lower()
     assert round(money * 100) == value
     assert to_cents(text) == value
+
+
+@given(
+    amount=st.integers(-(10**11), 10**11),
+    share=unit_fractions,
+    frequency=st.sampled_from(["monthly", "quarterly", "annual"]),
+)
+def test_integer_shortcuts_equal_the_exact_fraction_rounding(
+    amount: int, share: Fraction, frequency: Frequency
+) -> None:
+    # share_of and monthly_equivalent round in integers: the same as through Fractions.
+    assert share_of(amount, share) == round_half_up(amount * share)
+    period = {"monthly": 1, "quarterly": 3, "annual": 12}[frequency]
+    assert monthly_equivalent(amount, frequency) == round_half_up(Fraction(amount, period))

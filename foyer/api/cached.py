@@ -269,8 +269,9 @@ Job = tuple[int, str, tuple[tuple[str, Any], ...]]  # household, view, sorted pa
 class Warmer:
     """Recomputes views in the background so the next reader finds them cached.
 
-    After a committed write, of each household it touched (the first `inline` of these
-    views on the writer's own thread before it answers, the rest on the worker):
+    After a write, of each household it touched (the first `inline` of these views on
+    the write's own connection just before it commits — `before_commit` — the rest on
+    the worker after it):
     - the base views (summary, slim summary, hierarchy) of the calendar's current and
       previous month, when the write changed them — the months people look at;
     - the views the household computed recently (`remember`: its last `recent` misses,
@@ -322,10 +323,40 @@ class Warmer:
                 views = self._recent[household_id] = LRUCache(maxsize=self.recent)
             views[job] = None
 
-    def after_commit(self, notes: set[Any]) -> None:
-        """A unit of work committed these (household, scope) version bumps."""
+    def before_commit(self, conn: Connection, notes: set[Any]) -> None:
+        """The first `inline` jobs, on the writer's connection, before it commits.
+
+        The entries are computed from exactly the data the commit publishes, under the
+        keys of the versions it publishes, so they are in the cache before any reader can
+        ask for those keys: the next read of each is a hit, in every process sharing the
+        L2. Were the commit to fail, they would sit under keys that never come to exist.
+        In a savepoint, so a failing warm-up cannot spoil the write (PostgreSQL aborts a
+        transaction on any error); it is logged, never raised.
+        """
         if not self.cache.enabled:
             return
+        for job in self._jobs(notes)[: self.inline]:
+            household_id, view, items = job
+            params = dict(items)
+            try:
+                with conn.begin_nested():
+                    key = _key(conn, view, household_id, params)
+                    _entry(
+                        conn, self.cache, self.reader, view, household_id, params, key, tally=False
+                    )
+            except Exception:  # an optimisation: log it, never fail the write
+                log.exception("cache warm-up of %s failed for household %s", view, household_id)
+
+    def after_commit(self, notes: set[Any]) -> None:
+        """A unit of work committed these (household, scope) version bumps: the jobs
+        `before_commit` left, on the worker thread."""
+        if not self.cache.enabled:
+            return
+        for job in self._jobs(notes)[self.inline :]:
+            self._submit(job)
+
+    def _jobs(self, notes: set[Any]) -> list[Job]:
+        """The views to re-warm after a write with these notes, most wanted first."""
         changed: dict[int, set[str]] = {}
         for household_id, scope in notes:
             changed.setdefault(household_id, set()).add(scope)
@@ -343,14 +374,7 @@ class Warmer:
                 if scopes.intersection(VIEWS[job[1]].scopes(dict(job[2])))
             )
         # The dashboard's first paint first.
-        ordered = sorted(jobs, key=lambda job: job[1] not in self.VIEWS)
-        # The first few right here, on the writer's thread, before its response: the
-        # views its own people read next are cached before any of them can ask (a worker
-        # thread starved of the GIL by busy request threads arrives tens of ms late).
-        for job in ordered[: self.inline]:
-            self._warm(job, queued=False)
-        for job in ordered[self.inline :]:
-            self._submit(job)
+        return sorted(jobs, key=lambda job: job[1] not in self.VIEWS)
 
     def _submit(self, job: Job) -> None:
         with self._lock:

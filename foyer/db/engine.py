@@ -116,6 +116,30 @@ _Listener = Callable[[set[Any]], None]
 _commit_listeners: WeakKeyDictionary[Engine, list[WeakMethod[_Listener]]] = WeakKeyDictionary()
 
 
+_BeforeCommit = Callable[[Connection, set[Any]], None]
+_before_commit_listeners: WeakKeyDictionary[Engine, list[WeakMethod[_BeforeCommit]]] = (
+    WeakKeyDictionary()
+)
+
+
+def before_commit(engine: Engine, listener: _BeforeCommit) -> None:
+    """Call the bound method `listener(conn, notes)` at the end of each unit of work with
+    notes, on its connection, just before it commits: what it reads there is exactly what
+    the commit will publish. An exception it raises fails the write; held weakly."""
+    _before_commit_listeners.setdefault(engine, []).append(WeakMethod(listener))
+
+
+def _alive(registry: WeakKeyDictionary[Engine, list[WeakMethod[Any]]], engine: Engine) -> list[Any]:
+    listeners = []
+    for ref in list(registry.get(engine, ())):
+        listener = ref()
+        if listener is None:
+            registry[engine].remove(ref)
+        else:
+            listeners.append(listener)
+    return listeners
+
+
 def on_commit(engine: Engine, listener: _Listener) -> None:
     """Call the bound method `listener(notes)` after each unit of work on `engine` commits
     with notes (what services left in `conn.info[NOTES]`, e.g. the data versions they
@@ -159,13 +183,13 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
         try:
             with conn.begin():
                 yield conn
+                pending = conn.info.get(NOTES)
+                if pending:
+                    for listener in _alive(_before_commit_listeners, engine):
+                        listener(conn, pending)
         finally:
             # conn.info lives with the pooled DBAPI connection: never leave notes behind.
             notes: set[Any] = conn.info.pop(NOTES, set())
     if notes:
-        for ref in list(_commit_listeners.get(engine, ())):
-            listener = ref()
-            if listener is None:
-                _commit_listeners[engine].remove(ref)
-            else:
-                listener(notes)
+        for listener in _alive(_commit_listeners, engine):
+            listener(notes)
