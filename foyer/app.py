@@ -32,7 +32,7 @@ from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import TokenReader, resolve_secret, stored_value
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
-from foyer.db.engine import before_commit, make_engine, on_commit
+from foyer.db.engine import LoopEngine, before_commit, make_engine, on_commit
 from foyer.db.migrate import alembic_config
 from foyer.read import make_reader
 from foyer.settings import Settings
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     state = AppState(
         settings=settings,
         engine=engine,
+        loop_engine=LoopEngine(settings, engine),
         reader=reader,
         secret=secret,
         tokens=TokenReader(secret),
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         warmer.at_start(settings.cache_warm_households)
         yield
         warmer.close()
+        state.loop_engine.dispose()
 
     app = FastAPI(
         title="foyer",

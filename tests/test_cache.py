@@ -393,6 +393,24 @@ def writer_count(api: Api) -> int:
     return len(page["items"])
 
 
+def test_hits_and_304s_never_wait_for_the_main_pool(
+    api: Api, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = api.get("/dashboard/summary", month="2025-06")  # a miss: the main pool
+    state = app.state.foyer
+
+    def exhausted(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the event loop waited for the main pool")
+
+    # As if every pooled connection were busy on the threadpool: a checkout would block.
+    monkeypatch.setattr(state.engine, "connect", exhausted)
+    again = api.get("/dashboard/summary", month="2025-06")
+    assert (again.status_code, again.content) == (200, first.content)
+    headers = {**api.headers, "If-None-Match": first.headers["ETag"]}
+    revalidated = api.client.get("/api/v1/dashboard/summary?month=2025-06", headers=headers)
+    assert revalidated.status_code == 304
+
+
 # --- warming ----------------------------------------------------------------------------------
 
 

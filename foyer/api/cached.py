@@ -213,7 +213,7 @@ def cached_answer(
     """The answer without computing anything — a 304, or the body from L1 — or else the
     key the caller must fill (`_fill`). Shared by the routes and `foyer.api.fastpath`."""
     wanted = tag_list(if_none_match or "")
-    with read_connection(state.engine) as conn:
+    with state.loop_engine.connect() as conn:  # the event loop's own connection
         key = _key(conn, view, household_id, params)
     gzip_ok = accepts_gzip(accept_encoding or "")
     if wanted & {key.etag, _gzip_tag(key), "*"}:

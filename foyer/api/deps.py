@@ -14,6 +14,7 @@ from foyer.api.pagination import CursorCodec
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import InvalidTokenError, TokenClaims, TokenReader
 from foyer.cache.store import TieredCache
+from foyer.db.engine import LoopEngine
 from foyer.months import parse_month
 from foyer.read import DashboardReader
 from foyer.settings import Settings
@@ -25,6 +26,7 @@ class AppState:
 
     settings: Settings
     engine: Engine
+    loop_engine: LoopEngine  # the event loop's own connection (cached views' versions)
     reader: DashboardReader
     secret: str
     tokens: TokenReader

@@ -66,8 +66,12 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(mode)
 
 
-def make_engine(settings: Settings) -> Engine:
-    """Create the engine for `settings.database_url` with foyer's connection setup."""
+def make_engine(settings: Settings, *, single: bool = False) -> Engine:
+    """Create the engine for `settings.database_url` with foyer's connection setup.
+
+    `single`: a pool of one connection that fails fast instead of waiting (`LoopEngine`).
+    """
+    one = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 1} if single else {}
     if settings.is_sqlite:
         kwargs: dict[str, Any] = {}
         if settings.sqlite_path is None:
@@ -75,18 +79,45 @@ def make_engine(settings: Settings) -> Engine:
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         else:
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            kwargs = {"connect_args": {"check_same_thread": False}, "pool_size": 10}
+            kwargs = {"connect_args": {"check_same_thread": False}, "pool_size": 10, **one}
         engine = create_engine(settings.database_url, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-    )
+    pool: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        **one,
+    }
+    return create_engine(settings.database_url, pool_pre_ping=True, pool_recycle=1800, **pool)
+
+
+class LoopEngine:
+    """The event loop's own one-connection pool, for the reads it does itself (the data
+    versions of a cached view, `foyer.api.cached.cached_answer`).
+
+    Why its own: the loop must never wait for a pooled connection. With every connection
+    of the main pool busy on the threadpool, a checkout there would block the loop — and
+    every request with it — for up to the pool's timeout. Only the loop thread uses this
+    one, and never across an `await`, so its connection is always free. Made on first
+    use; an in-memory SQLite database has only one connection, which it shares.
+    """
+
+    def __init__(self, settings: Settings, main: Engine) -> None:
+        self._settings = settings
+        self._main = main
+        self._engine: Engine | None = None
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        if self._engine is None:
+            shared = isinstance(self._main.pool, StaticPool)
+            self._engine = self._main if shared else make_engine(self._settings, single=True)
+        return read_connection(self._engine)
+
+    def dispose(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None and engine is not self._main:
+            engine.dispose()
 
 
 def analyze(engine: Engine) -> None:
