@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from starlette.middleware.gzip import GZipMiddleware
 
 from foyer import __version__
-from foyer.api.cached import Warmer
+from foyer.api.cached import Sources, Warmer
 from foyer.api.deps import AppState
 from foyer.api.errors import install_error_handlers
 from foyer.api.fastpath import CachedHitsMiddleware
@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     secret = resolve_secret(engine, settings.secret_key)
     reader = make_reader(settings)
     cache = make_cache(settings, engine)
-    warmer = Warmer(engine, cache, reader, settings.cache_warm_recent)
+    cursors = CursorCodec(secret)
+    warmer = Warmer(engine, cache, Sources(reader, cursors), settings.cache_warm_recent)
     before_commit(engine, warmer.before_commit)
     on_commit(engine, warmer.after_commit)
     state = AppState(
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         reader=reader,
         secret=secret,
         tokens=TokenReader(secret),
-        cursors=CursorCodec(secret),
+        cursors=cursors,
         login_throttle=LoginThrottle(settings.login_rate_limit, settings.redis_url),
         cache=cache,
         warmer=warmer,

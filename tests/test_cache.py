@@ -81,6 +81,9 @@ def _views(api: Api) -> dict[str, Any]:
             "/dashboard/drill-down/courses", month=month, level="details"
         )
         out[f"analytics {month}"] = api.ok("/analytics/categories", month=month)
+        out[f"page {month}"] = api.ok(
+            "/dashboard/drill-down/courses", month=month, level="transactions", limit=3
+        )
         out[f"provisions {month}"] = api.ok("/provisions/calculate", month=month)
     out["trends"] = api.ok("/dashboard/trends", **{"from": "2025-01", "to": "2025-12"})
     return out

@@ -64,6 +64,10 @@ def household(api: Api, app: FastAPI) -> Api:
         make_transaction(date="2025-06-03", category="courses", category_parent="alimentation"),
         make_transaction(date="2025-06-09", category="resto", category_parent="sorties"),
         make_transaction(date="2025-05-20", category="courses", category_parent="alimentation"),
+        *(
+            make_transaction(date=f"2025-06-1{i}", category="courses", amount=-i - 1)
+            for i in range(3)
+        ),
         *(make_transaction(date="2025-06-11", category=f"c{i}", label=f"L{i}") for i in range(30)),
     )
     assert api.post("/fixed-lines", make_fixed_line()).status_code == 201
@@ -90,17 +94,24 @@ HOT_REQUESTS = [
     ("/analytics/categories", {"month": "2025-06", "expense_types": "VARIABLE"}),
     ("/dashboard/drill-down/courses", {"month": "2025-06"}),
     ("/dashboard/drill-down/courses", {"month": "2025-06", "level": "details"}),
+    ("/dashboard/drill-down/courses", {"month": "2025-06", "level": "transactions"}),
+    (
+        "/dashboard/drill-down/c1",
+        {"month": "2025-06", "level": "transactions", "sort": "amount_asc", "limit": "1"},
+    ),
 ]
 
 
 MONTHS = ["2025-06", "2025-05", "2025-6", "2025-13", "", "２０２５-06", "2025-06\n", "1999-01"]
 PARAMS = st.lists(
     st.tuples(
-        st.sampled_from(["month", "from", "to", "level", "expense_types", "limit", "x"]),
+        st.sampled_from(
+            ["month", "from", "to", "level", "expense_types", "limit", "sort", "cursor", "x"]
+        ),
         st.one_of(
             st.sampled_from(MONTHS),
             st.sampled_from(["summary", "details", "transactions", "VARIABLE", "FIXED,VARIABLE"]),
-            st.sampled_from(["nope", "10", "VARIABLE,", "2015-01"]),
+            st.sampled_from(["nope", "10", "VARIABLE,", "2015-01", "amount_desc", "01", "501"]),
         ),
     ),
     max_size=4,
@@ -130,6 +141,13 @@ def _typical() -> st.SearchStrategy[list[tuple[str, str]]]:
         ),
         st.tuples(st.sampled_from(["2024-07", "2025-05", "2025-07"]), month).map(
             lambda t: [("from", t[0]), ("to", t[1])]
+        ),
+        st.tuples(
+            month,
+            st.sampled_from(["date_desc", "amount_asc", "bad"]),
+            st.sampled_from(["1", "2", "50", "0", "+2"]),
+        ).map(
+            lambda t: [("month", t[0]), ("level", "transactions"), ("sort", t[1]), ("limit", t[2])]
         ),
     )
 
@@ -204,8 +222,11 @@ PASSED_ON = [
     ("/dashboard/summary", "month=2025-06&month=2025-05"),  # repeated
     ("/dashboard/summary", "month=2025-06&extra=1"),  # not the route's parameters
     ("/dashboard/summary", "month=2025-6"),  # the route's 422
-    ("/dashboard/drill-down/courses", "month=2025-06&level=transactions"),  # rows
-    ("/dashboard/drill-down/courses", "month=2025-06&limit=5"),
+    ("/dashboard/drill-down/courses", "month=2025-06&level=transactions&limit=0"),
+    ("/dashboard/drill-down/courses", "month=2025-06&level=transactions&limit=+5"),
+    ("/dashboard/drill-down/courses", "month=2025-06&level=transactions&sort=nope"),
+    ("/dashboard/drill-down/courses", "month=2025-06&level=transactions&cursor=forged"),
+    ("/dashboard/drill-down/courses", "month=2025-06&limit=5"),  # not a page
     ("/dashboard/trends", "from=2025-07&to=2025-06"),
     ("/analytics/categories", "month=2025-06&expense_types=nope"),
 ]
@@ -241,6 +262,20 @@ def test_a_write_makes_the_next_fast_answer_fresh(
     after = household.ok("/dashboard/summary", month="2025-06")
     assert len(answered) == 2
     assert after["actuals"]["transactions"] == before["actuals"]["transactions"] + 1
+
+
+def test_a_cursor_page_is_answered_exactly_as_the_route(
+    household: Api, slow_client: TestClient, answered: list[str]
+) -> None:
+    base = "/api/v1/dashboard/drill-down/courses?month=2025-06&level=transactions&limit=1"
+    headers = {**household.headers, "X-Correlation-ID": CORRELATION_ID}
+    first = household.client.get(base, headers=headers).json()
+    url = f"{base}&cursor={first['next_cursor']}"
+    fast = [household.client.get(url, headers=headers) for _ in range(2)]
+    slow = [slow_client.get(url, headers=headers) for _ in range(2)]
+    assert answered == ["/api/v1/dashboard/drill-down/courses"]  # the second fast read
+    assert _comparable(fast[1]) == _comparable(slow[1]) == _comparable(fast[0])
+    assert fast[1].json()["items"][0]["id"] != first["items"][0]["id"]
 
 
 def test_token_reader_remembers_only_valid_tokens_until_they_expire(

@@ -30,6 +30,7 @@ from prometheus_client import Histogram
 from sqlalchemy import Connection, Engine, func, select
 from starlette.concurrency import run_in_threadpool
 
+from foyer.api.pagination import CursorCodec, keyset_page
 from foyer.cache.keys import Key, cache_key
 from foyer.cache.store import GZIP_MIN_BYTES, Entry, TieredCache
 from foyer.db.engine import read_connection
@@ -38,6 +39,7 @@ from foyer.domain.model import EXPENSE_TYPES
 from foyer.months import months_between, previous_month, this_month
 from foyer.read.protocol import DashboardReader
 from foyer.services import versions
+from foyer.services.transactions import TransactionFilter
 
 log = logging.getLogger("foyer.cache")
 
@@ -74,9 +76,17 @@ VIEW_SECONDS = Histogram(
 
 
 @dataclass(frozen=True, slots=True)
+class Sources:
+    """What views are computed with."""
+
+    reader: DashboardReader
+    cursors: CursorCodec
+
+
+@dataclass(frozen=True, slots=True)
 class View:
     scopes: Callable[[Params], Sequence[str]]  # the data versions it depends on
-    compute: Callable[[DashboardReader, Connection, int, Params], Any]
+    compute: Callable[[Sources, Connection, int, Params], Any]
 
 
 def _categories(p: Params) -> Sequence[str]:
@@ -89,14 +99,14 @@ def _budget_and_totals(p: Params) -> Sequence[str]:
 
 VIEWS: dict[str, View] = {
     "summary": View(
-        _budget_and_totals, lambda r, c, h, p: r.summary(c, household_id=h, month=p["month"])
+        _budget_and_totals, lambda s, c, h, p: s.reader.summary(c, household_id=h, month=p["month"])
     ),
     "slim_summary": View(
         _budget_and_totals,
-        lambda r, c, h, p: r.slim_summary(c, household_id=h, month=p["month"]),
+        lambda s, c, h, p: s.reader.slim_summary(c, household_id=h, month=p["month"]),
     ),
     "hierarchy": View(
-        _categories, lambda r, c, h, p: r.hierarchy(c, household_id=h, month=p["month"])
+        _categories, lambda s, c, h, p: s.reader.hierarchy(c, household_id=h, month=p["month"])
     ),
     "drill_down_summary": View(
         # previous_total reads the month before
@@ -104,30 +114,43 @@ VIEWS: dict[str, View] = {
             versions.categories(p["month"]),
             versions.categories(previous_month(p["month"])),
         ),
-        lambda r, c, h, p: r.drill_down_summary(
+        lambda s, c, h, p: s.reader.drill_down_summary(
             c, household_id=h, category=p["category"], month=p["month"]
         ),
     ),
     "drill_down_details": View(
         lambda p: (versions.details(p["month"]),),
-        lambda r, c, h, p: r.drill_down_details(
+        lambda s, c, h, p: s.reader.drill_down_details(
             c, household_id=h, category=p["category"], month=p["month"]
         ),
     ),
     "trends": View(
         lambda p: [versions.totals(m) for m in months_between(p["from"], p["to"])],
-        lambda r, c, h, p: r.trends(c, household_id=h, start=p["from"], end=p["to"]),
+        lambda s, c, h, p: s.reader.trends(c, household_id=h, start=p["from"], end=p["to"]),
     ),
     "analytics_categories": View(
         _categories,
-        lambda r, c, h, p: r.analytics_categories(
+        lambda s, c, h, p: s.reader.analytics_categories(
             c, household_id=h, month=p["month"], expense_types=p["expense_types"].split(",")
+        ),
+    ),
+    "drill_down_page": View(
+        # its rows themselves, whatever changed in them
+        lambda p: (versions.rows(p["month"]),),
+        lambda s, c, h, p: keyset_page(
+            c,
+            s.cursors,
+            household_id=h,
+            filters=TransactionFilter(month=p["month"], category=p["category"], debits_only=True),
+            sort=p["sort"],
+            limit=p["limit"],
+            cursor=p["cursor"] or None,
         ),
     ),
     "provisions_calculate": View(
         # provisions and config only, no transactions
         lambda p: (versions.BUDGET,),
-        lambda r, c, h, p: r.provisions_calculate(c, household_id=h, month=p["month"]),
+        lambda s, c, h, p: s.reader.provisions_calculate(c, household_id=h, month=p["month"]),
     ),
 }
 ALL_EXPENSE_TYPES = ",".join(EXPENSE_TYPES)
@@ -142,7 +165,7 @@ def _key(conn: Connection, view: str, household_id: int, params: Params) -> Key:
 def _entry(
     conn: Connection,
     cache: TieredCache,
-    reader: DashboardReader,
+    sources: Sources,
     view: str,
     household_id: int,
     params: Params,
@@ -155,7 +178,7 @@ def _entry(
     return cache.get_or_compute(
         view,
         key.text,
-        lambda: orjson.dumps(compute(reader, conn, household_id, params)),
+        lambda: orjson.dumps(compute(sources, conn, household_id, params)),
         tally=tally,
     )
 
@@ -227,7 +250,8 @@ def cached_answer(
 def _fill(state: Any, view: str, household_id: int, params: Params, key: Key) -> Entry:
     state.warmer.remember(household_id, view, params)
     with read_connection(state.engine) as conn:
-        return _entry(conn, state.cache, state.reader, view, household_id, params, key)
+        sources = Sources(state.reader, state.cursors)
+        return _entry(conn, state.cache, sources, view, household_id, params, key)
 
 
 def respond(
@@ -289,13 +313,13 @@ class Warmer:
         self,
         engine: Engine,
         cache: TieredCache,
-        reader: DashboardReader,
+        sources: Sources,
         recent: int = 32,
         inline: int = 8,
     ) -> None:
         self.engine = engine
         self.cache = cache
-        self.reader = reader
+        self.sources = sources
         self.recent = recent
         self.inline = inline
         self._pool_: ThreadPoolExecutor | None = None
@@ -342,7 +366,7 @@ class Warmer:
                 with conn.begin_nested():
                     key = _key(conn, view, household_id, params)
                     _entry(
-                        conn, self.cache, self.reader, view, household_id, params, key, tally=False
+                        conn, self.cache, self.sources, view, household_id, params, key, tally=False
                     )
             except Exception:  # an optimisation: log it, never fail the write
                 log.exception("cache warm-up of %s failed for household %s", view, household_id)
@@ -413,7 +437,7 @@ class Warmer:
         try:
             with read_connection(self.engine) as conn:
                 key = _key(conn, view, household_id, params)
-                _entry(conn, self.cache, self.reader, view, household_id, params, key, tally=False)
+                _entry(conn, self.cache, self.sources, view, household_id, params, key, tally=False)
         except Exception:  # a warm-up is an optimisation: log it, never fail a request
             log.exception("cache warm-up of %s failed for household %s", view, household_id)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,11 +36,16 @@ from foyer.api.deps import checked_month
 from foyer.api.errors import ApiError
 from foyer.api.routes.analytics import parse_expense_types
 from foyer.api.routes.dashboard import check_trend_range
+from foyer.api.routes.transactions import MAX_LIMIT
+from foyer.api.schemas.transactions import Sort
 from foyer.auth.security import InvalidTokenError
 
 # What the routes' pattern (^\d{4}-\d{2}$) accepts, minus its oddities (non-ASCII digits,
 # a trailing newline): anything else goes to the route, which decides.
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+_LIMIT = re.compile(r"[1-9][0-9]{0,2}")  # what Limit (1..500) parses, minus "+5", "05"…
+_PAGE = ("sort", "limit", "cursor")
+SORTS = frozenset(get_args(Sort))
 Query = dict[str, str]
 Parser = Callable[[Query, str], tuple[str, Params] | None]
 
@@ -62,12 +67,20 @@ def _month_only(view: str) -> Parser:
 
 def _drill_down(query: Query, category: str) -> tuple[str, Params] | None:
     level = query.get("level", "summary")
-    if not query.keys() <= {"month", "level"} or level not in ("summary", "details"):
-        return None  # level=transactions reads rows: the route's keyset page
     month = _month(query)
     if month is None or not category or "/" in category:
         return None
-    return f"drill_down_{level}", {"category": category, "month": month}
+    if level in ("summary", "details") and query.keys() <= {"month", "level"}:
+        return f"drill_down_{level}", {"category": category, "month": month}
+    if level != "transactions" or not query.keys() <= {"month", "level", *_PAGE}:
+        return None
+    sort, limit = query.get("sort", "date_desc"), query.get("limit", "50")
+    if sort not in SORTS or not _LIMIT.fullmatch(limit) or int(limit) > MAX_LIMIT:
+        return None
+    # Any cursor text: only one the route accepted before can have an entry (a bad one
+    # fails its computation, which caches nothing), so a hit means the route took it.
+    page = {"category": category, "month": month, "sort": sort, "limit": int(limit)}
+    return "drill_down_page", {**page, "cursor": query.get("cursor", "")}
 
 
 def _trends(query: Query, _rest: str) -> tuple[str, Params] | None:

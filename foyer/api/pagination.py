@@ -13,8 +13,11 @@ import hmac
 from typing import Any
 
 import orjson
+from sqlalchemy import Connection
 
 from foyer.api.errors import ApiError
+from foyer.services import transactions as service
+from foyer.services.transactions import TransactionFilter
 
 
 class CursorCodec:
@@ -41,3 +44,31 @@ class CursorCodec:
         if cursor_sort != sort or not isinstance(last_id, int):
             raise ApiError(400, "cursor does not belong to this sort order", code="invalid_cursor")
         return value, last_id
+
+
+def keyset_page(
+    conn: Connection,
+    cursors: CursorCodec,
+    *,
+    household_id: int,
+    filters: TransactionFilter,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+    wanted: list[str] | None = None,
+) -> dict[str, Any]:
+    """One keyset page as SPEC §5 describes it: items (projected to `wanted` fields when
+    given) and the signed cursor of the next page. Listings and the drill-down share it."""
+    after = cursors.decode(cursor, sort) if cursor else None
+    page = service.list_transactions(
+        conn,
+        household_id=household_id,
+        filters=filters,
+        sort=sort,
+        limit=limit,
+        after=after,
+        with_tags=wanted is None or "tags" in wanted,
+    )
+    items = page.rows if wanted is None else [{k: r[k] for k in wanted} for r in page.rows]
+    next_cursor = None if page.last_key is None else cursors.encode(sort, *page.last_key)
+    return {"items": items, "next_cursor": next_cursor}

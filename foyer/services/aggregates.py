@@ -121,8 +121,10 @@ class Delta:
         """
         changed: dict[int, set[str]] = {}
         for (household_id, month), sums in self.month.items():
+            scopes = changed.setdefault(household_id, set())
+            scopes.add(versions.rows(month))  # a row was written: its page changes
             if any(sums):
-                changed.setdefault(household_id, set()).add(versions.totals(month))
+                scopes.add(versions.totals(month))
         for (household_id, month, *_rest), group in self.category.items():
             if group[0] or group[1]:
                 changed.setdefault(household_id, set()).add(versions.categories(month))

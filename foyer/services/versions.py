@@ -4,7 +4,8 @@ Every write bumps, in its own transaction, the counters of the scopes its data b
 A transaction write bumps, for each month it touched, the scope of each aggregate table it
 really changed there (`aggregates.Delta.scopes`): `<month>` for the month totals
 (agg_month), `<month>:categories` (agg_category), `<month>:details` (agg_tag, agg_label)
-— so retagging a transaction leaves the summary's key alone. A config, fixed-line or
+— so retagging a transaction leaves the summary's key alone — and `<month>:rows` for
+any row written at all (cached transaction pages).  A config, fixed-line or
 provision write bumps `budget`. A view names the scopes it depends on; its cache key and ETag
 include their current values, read from the database in one primary-key lookup. So a
 committed write changes the key of exactly the views that depend on it, in every process
@@ -52,9 +53,14 @@ def details(month: str) -> str:
     return f"{month}:details"
 
 
+def rows(month: str) -> str:
+    """The scope of a month's transactions themselves (any row added, removed or edited)."""
+    return f"{month}:rows"
+
+
 def of_months(months: Iterable[str]) -> set[str]:
     """Every scope of these months."""
-    return {s for m in months for s in (totals(m), categories(m), details(m))}
+    return {s for m in months for s in (totals(m), categories(m), details(m), rows(m))}
 
 
 @functools.cache

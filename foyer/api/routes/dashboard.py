@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from foyer.api.cached import view_endpoint
 from foyer.api.deps import Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError
-from foyer.api.routes.transactions import Cursor, Limit, page_response
+from foyer.api.routes.transactions import Cursor, Limit
 from foyer.api.schemas.dashboard import (
     DrillDownDetails,
     DrillDownSummary,
@@ -24,7 +23,6 @@ from foyer.api.schemas.dashboard import (
 )
 from foyer.api.schemas.transactions import Sort, TransactionPage
 from foyer.months import months_between
-from foyer.services.transactions import TransactionFilter
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 MAX_TREND_MONTHS = 120
@@ -66,18 +64,10 @@ async def drill_down(
 ) -> Any:
     """One category's debits (not excluded): totals, breakdowns, or a transactions page."""
     household_id = claims.household_id
-    if level == "transactions":
-        filters = TransactionFilter(month=month, category=category, debits_only=True)
-        # A keyset page reads rows: on the threadpool, not the event loop.
-        return await run_in_threadpool(
-            page_response,
-            state,
-            household_id=household_id,
-            filters=filters,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            fields=None,
+    if level == "transactions":  # a keyset page of its rows, cached like the views
+        page = {"category": category, "month": month, "sort": sort, "limit": limit}
+        return await view_endpoint(
+            request, state, "drill_down_page", household_id, {**page, "cursor": cursor or ""}
         )
     if level == "details":
         return await view_endpoint(

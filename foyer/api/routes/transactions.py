@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from foyer.api.cached import view_endpoint
 from foyer.api.deps import AppState, Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError, not_found
+from foyer.api.pagination import keyset_page
 from foyer.api.schemas.transactions import (
     TRANSACTION_FIELDS,
     ExpenseType,
@@ -27,7 +28,8 @@ from foyer.services.transactions import TransactionFilter
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 WHAT = "transaction"
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1–500.")]
+MAX_LIMIT = 500
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–500.")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
 Fields = Annotated[
     str | None, Query(description="Comma list of fields to return.", examples=["id,date,amount"])
@@ -60,20 +62,17 @@ def page_response(
 ) -> dict[str, Any]:
     """One keyset page as SPEC §5 describes it (shared with the drill-down)."""
     wanted = parse_fields(fields)
-    after = state.cursors.decode(cursor, sort) if cursor else None
     with read_connection(state.engine) as conn:
-        page = service.list_transactions(
+        return keyset_page(
             conn,
+            state.cursors,
             household_id=household_id,
             filters=filters,
             sort=sort,
             limit=limit,
-            after=after,
-            with_tags=wanted is None or "tags" in wanted,
+            cursor=cursor,
+            wanted=wanted,
         )
-    items = page.rows if wanted is None else [{k: r[k] for k in wanted} for r in page.rows]
-    next_cursor = None if page.last_key is None else state.cursors.encode(sort, *page.last_key)
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("", response_model=TransactionPage)
