@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +161,12 @@ def _key(conn: Connection, view: str, household_id: int, params: Params) -> Key:
     """The view's key: its scopes' current data versions (one primary-key read)."""
     current = versions.read(conn, household_id, VIEWS[view].scopes(params))
     return cache_key(view, household_id, params, current)
+
+
+def key_from(current: Mapping[str, int], view: str, household_id: int, params: Params) -> Key:
+    """The view's key from versions already read (a superset of its scopes)."""
+    scopes = VIEWS[view].scopes(params)
+    return cache_key(view, household_id, params, {scope: current[scope] for scope in scopes})
 
 
 def _entry(
@@ -354,17 +361,27 @@ class Warmer:
         keys of the versions it publishes, so they are in the cache before any reader can
         ask for those keys: the next read of each is a hit, in every process sharing the
         L2. Were the commit to fail, they would sit under keys that never come to exist.
-        In a savepoint, so a failing warm-up cannot spoil the write (PostgreSQL aborts a
-        transaction on any error); it is logged, never raised.
+        A failing warm-up is logged, never raised; on PostgreSQL each runs in a savepoint
+        (an error there aborts the whole transaction; SQLite only undoes the statement).
+        SQLite holds its write lock meanwhile, so this does few statements: one version
+        read for all the jobs, no savepoints.
         """
         if not self.cache.enabled:
             return
-        for job in self._jobs(notes)[: self.inline]:
-            household_id, view, items = job
+        jobs = self._jobs(notes)[: self.inline]
+        guard = nullcontext if conn.dialect.name == "sqlite" else conn.begin_nested
+        wanted: dict[int, set[str]] = {}
+        for household_id, view, items in jobs:
+            wanted.setdefault(household_id, set()).update(VIEWS[view].scopes(dict(items)))
+        current: dict[int, dict[str, int]] = {}  # read once per household, on first need
+        for household_id, view, items in jobs:
             params = dict(items)
             try:
-                with conn.begin_nested():
-                    key = _key(conn, view, household_id, params)
+                with guard():
+                    if household_id not in current:
+                        scopes = sorted(wanted[household_id])
+                        current[household_id] = versions.read(conn, household_id, scopes)
+                    key = key_from(current[household_id], view, household_id, params)
                     _entry(
                         conn, self.cache, self.sources, view, household_id, params, key, tally=False
                     )
