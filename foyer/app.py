@@ -31,8 +31,9 @@ from foyer.api.routes.bench import router as bench_router
 from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import TokenReader, resolve_secret, stored_value
+from foyer.cache.loop import LoopEngine
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
-from foyer.db.engine import LoopEngine, before_commit, make_engine, on_commit
+from foyer.db.engine import before_commit, make_engine, on_commit
 from foyer.db.migrate import alembic_config
 from foyer.read import make_reader
 from foyer.settings import Settings
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         warmer.at_start(settings.cache_warm_households)
         yield
         warmer.close()
-        state.loop_engine.dispose()
+        await state.loop_engine.aclose()
 
     app = FastAPI(
         title="foyer",

@@ -280,6 +280,9 @@ def test_verify_reports_drift_and_rebuild_repairs_it(api: Api, engine: Engine) -
         drift = aggregates.verify(conn)
     assert {m.table for m in drift} == {"agg_month", "agg_category"}
     assert any(m.stored is None for m in drift)  # the deleted group shows as missing
+    state = api.client.app.state.foyer  # type: ignore[attr-defined]
+    state.warmer.wait()
+    state.cache.clear_l1()  # nothing cached from before the damage (warm-ups included)
     damaged = api.ok("/transactions/hierarchy", month="2025-06")  # cached, from the damage
     assert damaged == []
     with unit_of_work(engine) as conn:
@@ -470,7 +473,14 @@ def test_a_cached_summary_costs_one_query_and_a_revalidation_too(
             lookups.append(1)
         return real_read(*args)
 
+    real_read_async = versions.read_async
+
+    async def counted_async(*args: Any) -> dict[str, int]:  # PostgreSQL, on the event loop
+        lookups.append(1)
+        return await real_read_async(*args)
+
     monkeypatch.setattr(versions, "read", counted)
+    monkeypatch.setattr(versions, "read_async", counted_async)
     api.create_transactions(make_transaction(), make_transaction(amount=12))
     # A warmer may have cached it already (household ids are reused between tests and
     # warmers re-warm what was read): start from an empty L1.

@@ -48,8 +48,8 @@ def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = CachedHitsMiddleware._answer
 
-    def spy(self: CachedHitsMiddleware, scope: Any) -> Any:
-        response = original(self, scope)
+    async def spy(self: CachedHitsMiddleware, scope: Any) -> Any:
+        response = await original(self, scope)
         if response is not None:
             seen.append(scope["path"])
         return response

@@ -432,8 +432,8 @@ def served(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple
     seen: list[tuple[str, str, str]] = []
     fast_answer = CachedHitsMiddleware._answer
 
-    def recording_answer(self: CachedHitsMiddleware, scope: Any) -> Any:
-        response = fast_answer(self, scope)
+    async def recording_answer(self: CachedHitsMiddleware, scope: Any) -> Any:
+        response = await fast_answer(self, scope)
         if response is not None:
             path = scope["path"]
             if path.startswith(DRILL_DOWN):

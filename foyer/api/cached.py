@@ -221,7 +221,7 @@ async def view_endpoint(
     started = time.perf_counter()
     headers = request.headers
     if_none_match, accept_encoding = headers.get("if-none-match"), headers.get("accept-encoding")
-    answer = cached_answer(
+    answer = await cached_answer(
         state, view, household_id, params, if_none_match, accept_encoding, started
     )
     if isinstance(answer, Response):
@@ -231,7 +231,7 @@ async def view_endpoint(
     return respond(view, "miss", answer, entry, tag_list(if_none_match or ""), gzip_ok, started)
 
 
-def cached_answer(
+async def cached_answer(
     state: Any,
     view: str,
     household_id: int,
@@ -243,8 +243,9 @@ def cached_answer(
     """The answer without computing anything — a 304, or the body from L1 — or else the
     key the caller must fill (`_fill`). Shared by the routes and `foyer.api.fastpath`."""
     wanted = tag_list(if_none_match or "")
-    with state.loop_engine.connect() as conn:  # the event loop's own connection
-        key = _key(conn, view, household_id, params)
+    # On the event loop's own connections (SQLite: in-process; PostgreSQL: awaited).
+    current = await state.loop_engine.versions(household_id, VIEWS[view].scopes(params))
+    key = cache_key(view, household_id, params, current)
     gzip_ok = accepts_gzip(accept_encoding or "")
     if wanted & {key.etag, _gzip_tag(key), "*"}:
         return respond(view, "not_modified", key, None, wanted, gzip_ok, started)

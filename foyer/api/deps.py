@@ -13,8 +13,8 @@ from foyer.api.errors import ApiError
 from foyer.api.pagination import CursorCodec
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import InvalidTokenError, TokenClaims, TokenReader
+from foyer.cache.loop import LoopEngine
 from foyer.cache.store import TieredCache
-from foyer.db.engine import LoopEngine
 from foyer.months import parse_month
 from foyer.read import DashboardReader
 from foyer.settings import Settings

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, get_args
 from urllib.parse import parse_qsl
 
+import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -122,13 +123,13 @@ class CachedHitsMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            response = self._answer(scope)
+            response = await self._answer(scope)
             if response is not None:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _answer(self, scope: Scope) -> Response | None:
+    async def _answer(self, scope: Scope) -> Response | None:
         started = time.perf_counter()
         path: str = scope["path"]
         parser, rest = HOT.get(path), ""
@@ -151,7 +152,7 @@ class CachedHitsMiddleware:
             if parsed is None:
                 return None
             view, params = parsed
-            answer = cached_answer(
+            answer = await cached_answer(
                 self.state,
                 view,
                 household_id,
@@ -160,7 +161,7 @@ class CachedHitsMiddleware:
                 _text(headers.get(b"accept-encoding")),
                 started,
             )
-        except (ApiError, InvalidTokenError, SQLAlchemyError):
+        except (ApiError, InvalidTokenError, SQLAlchemyError, psycopg.Error):
             # The route meets the same problem again and answers it with the app's
             # error handlers (a 401, a 422, a 503): nothing is lost by passing it on.
             return None

@@ -92,34 +92,6 @@ def make_engine(settings: Settings, *, single: bool = False) -> Engine:
     return create_engine(settings.database_url, pool_pre_ping=True, pool_recycle=1800, **pool)
 
 
-class LoopEngine:
-    """The event loop's own one-connection pool, for the reads it does itself (the data
-    versions of a cached view, `foyer.api.cached.cached_answer`).
-
-    Why its own: the loop must never wait for a pooled connection. With every connection
-    of the main pool busy on the threadpool, a checkout there would block the loop — and
-    every request with it — for up to the pool's timeout. Only the loop thread uses this
-    one, and never across an `await`, so its connection is always free. Made on first
-    use; an in-memory SQLite database has only one connection, which it shares.
-    """
-
-    def __init__(self, settings: Settings, main: Engine) -> None:
-        self._settings = settings
-        self._main = main
-        self._engine: Engine | None = None
-
-    def connect(self) -> AbstractContextManager[Connection]:
-        if self._engine is None:
-            shared = isinstance(self._main.pool, StaticPool)
-            self._engine = self._main if shared else make_engine(self._settings, single=True)
-        return read_connection(self._engine)
-
-    def dispose(self) -> None:
-        engine, self._engine = self._engine, None
-        if engine is not None and engine is not self._main:
-            engine.dispose()
-
-
 def analyze(engine: Engine) -> None:
     """Refresh the planner's statistics after a bulk load.
 

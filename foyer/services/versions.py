@@ -124,3 +124,11 @@ def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str
     finally:
         cursor.close()
     return {scope: int(found.get(scope, 0)) for scope in scopes}
+
+
+async def read_async(conn: Any, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
+    """`read` on an async psycopg connection (PostgreSQL, from the event loop)."""
+    async with conn.cursor() as cursor:
+        await cursor.execute(_read_sql("postgresql", len(scopes)), (household_id, *scopes))
+        found = dict(await cursor.fetchall())
+    return {scope: int(found.get(scope, 0)) for scope in scopes}
