@@ -36,7 +36,6 @@ from foyer.cache.keys import Key, cache_key
 from foyer.cache.store import GZIP_MIN_BYTES, Entry, TieredCache
 from foyer.db.engine import read_connection
 from foyer.db.schema import agg_month
-from foyer.domain.model import EXPENSE_TYPES
 from foyer.months import months_between, previous_month, this_month
 from foyer.read.protocol import DashboardReader
 from foyer.services import versions
@@ -154,7 +153,6 @@ VIEWS: dict[str, View] = {
         lambda s, c, h, p: s.reader.provisions_calculate(c, household_id=h, month=p["month"]),
     ),
 }
-ALL_EXPENSE_TYPES = ",".join(EXPENSE_TYPES)
 
 
 def _key(conn: Connection, view: str, household_id: int, params: Params) -> Key:
