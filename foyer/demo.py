@@ -20,13 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine, select
 
-from foyer.api.schemas.budget_items import FixedLineCreate, ProvisionCreate
-from foyer.api.schemas.config import ConfigUpdate
 from foyer.auth.security import hash_password
 from foyer.auth.service import create_user, ensure_household
 from foyer.db.engine import analyze, unit_of_work
 from foyer.db.schema import household, user_account
 from foyer.months import add_months, month_bounds, this_month
+from foyer.schemas.budget_items import FixedLineCreate, ProvisionCreate
+from foyer.schemas.config import ConfigUpdate
 from foyer.services import budget
 from foyer.services.transactions import NewRow, insert_rows
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
 
-Frequency = Literal["monthly", "quarterly", "annual"]
+from foyer.domain.vocabulary import Frequency
 
 #: Largest absolute amount accepted for one money value, in cents (1,000,000,000.00).
 #: Keeps any sum of up to 9 million rows inside a signed 64-bit integer.

@@ -28,7 +28,7 @@ import foyer
 from foyer.auth.service import ensure_household
 from foyer.db.engine import read_connection, unit_of_work
 from foyer.db.schema import agg_category, agg_month, household_config
-from foyer.domain.model import EXPENSE_TYPES
+from foyer.domain.vocabulary import EXPENSE_TYPES
 from foyer.months import month_of
 from foyer.read import OptimizedReader, ReferenceReader
 from foyer.services import aggregates, budget, versions

@@ -38,8 +38,8 @@ from foyer.api.errors import ApiError
 from foyer.api.routes.analytics import parse_expense_types
 from foyer.api.routes.dashboard import check_trend_range
 from foyer.api.routes.transactions import MAX_LIMIT
-from foyer.api.schemas.transactions import Sort
 from foyer.auth.security import InvalidTokenError
+from foyer.domain.vocabulary import Sort
 
 # What the routes' pattern (^\d{4}-\d{2}$) accepts, minus its oddities (non-ASCII digits,
 # a trailing newline): anything else goes to the route, which decides.

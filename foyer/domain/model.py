@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-SplitMode = Literal["key", "equal", "member1", "member2", "custom"]
-KeyMode = Literal["income", "manual"]
-ProvisionBase = Literal["total", "member1", "member2", "fixed"]
-ExpenseType = Literal["VARIABLE", "FIXED", "PROVISION"]
-EXPENSE_TYPES: tuple[ExpenseType, ...] = ("VARIABLE", "FIXED", "PROVISION")
+from foyer.domain.vocabulary import Frequency, KeyMode, ProvisionBase, SplitMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +24,7 @@ class FixedLine:
     id: int
     label: str
     amount_cents: int
-    frequency: Literal["monthly", "quarterly", "annual"]
+    frequency: Frequency
     split_mode: SplitMode
     custom_share1_bp: int | None
     category: str

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from foyer.domain.model import FixedLine, HouseholdConfig, Provision, SplitMode
+from foyer.domain.model import FixedLine, HouseholdConfig, Provision
+from foyer.domain.vocabulary import SplitMode
 from foyer.money import monthly_equivalent, percent, round_half_up, split
 
 

@@ -21,8 +21,9 @@ from sqlalchemy import Connection, Select, and_, select
 
 from foyer.db.households import CONFIG_FIELDS, load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag, household, household_config
-from foyer.domain.model import ExpenseType, HouseholdConfig, MonthTotals
+from foyer.domain.model import HouseholdConfig, MonthTotals
 from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
+from foyer.domain.vocabulary import ExpenseType
 from foyer.money import to_money
 from foyer.months import previous_month
 from foyer.read.reference import (

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from foyer.domain.model import ExpenseType
+from foyer.domain.vocabulary import ExpenseType
 
 JSON = dict[str, Any]
 

@@ -16,8 +16,9 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 from foyer.db.households import load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
-from foyer.domain.model import ExpenseType, MonthTotals
+from foyer.domain.model import MonthTotals
 from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
+from foyer.domain.vocabulary import ExpenseType
 from foyer.money import round_half_up, to_money
 from foyer.months import months_between, previous_month
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 from foyer.api.cached import view_endpoint
 from foyer.api.deps import Claims, MonthQuery, State
 from foyer.api.errors import ApiError
-from foyer.api.schemas.dashboard import CategoryAnalytics
-from foyer.api.schemas.transactions import ExpenseType
+from foyer.domain.vocabulary import ExpenseType
+from foyer.schemas.dashboard import CategoryAnalytics
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 ALL_TYPES: tuple[ExpenseType, ...] = get_args(ExpenseType)

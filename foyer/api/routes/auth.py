@@ -9,10 +9,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError
-from foyer.api.schemas.auth import MeRead, TokenRead
 from foyer.auth.security import issue_token
 from foyer.auth.service import authenticate, get_user
 from foyer.db.engine import read_connection
+from foyer.schemas.auth import MeRead, TokenRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from foyer.api.deps import Claims, State
-from foyer.api.schemas.config import ConfigRead, ConfigUpdate
 from foyer.db.engine import read_connection, unit_of_work
+from foyer.schemas.config import ConfigRead, ConfigUpdate
 from foyer.services import budget
 
 router = APIRouter(prefix="/config", tags=["config"])

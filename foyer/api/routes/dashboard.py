@@ -14,15 +14,16 @@ from foyer.api.cached import view_endpoint
 from foyer.api.deps import Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError
 from foyer.api.routes.transactions import Cursor, Limit
-from foyer.api.schemas.dashboard import (
+from foyer.domain.vocabulary import Sort
+from foyer.months import months_between
+from foyer.schemas.dashboard import (
     DrillDownDetails,
     DrillDownSummary,
     SlimSummaryRead,
     SummaryRead,
     TrendsRead,
 )
-from foyer.api.schemas.transactions import Sort, TransactionPage
-from foyer.months import months_between
+from foyer.schemas.transactions import TransactionPage
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 MAX_TREND_MONTHS = 120

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
-from foyer.api.schemas.budget_items import FixedLineCreate, FixedLineRead, FixedLineUpdate
-from foyer.api.schemas.common import Items
 from foyer.db.engine import read_connection, unit_of_work
+from foyer.schemas.budget_items import FixedLineCreate, FixedLineRead, FixedLineUpdate
+from foyer.schemas.common import Items
 from foyer.services import budget
 from foyer.services.budget import fixed_lines
 

@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from foyer.api.cached import view_endpoint
 from foyer.api.deps import Claims, MonthQuery, State
 from foyer.api.errors import ApiError, not_found
-from foyer.api.schemas.budget_items import ProvisionCreate, ProvisionRead, ProvisionUpdate
-from foyer.api.schemas.common import Items
-from foyer.api.schemas.dashboard import ProvisionCalculation
 from foyer.db.engine import read_connection, unit_of_work
+from foyer.schemas.budget_items import ProvisionCreate, ProvisionRead, ProvisionUpdate
+from foyer.schemas.common import Items
+from foyer.schemas.dashboard import ProvisionCalculation
 from foyer.services import budget
 from foyer.services.budget import provisions
 

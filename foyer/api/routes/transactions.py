@@ -10,11 +10,11 @@ from foyer.api.cached import view_endpoint
 from foyer.api.deps import AppState, Claims, MonthQuery, State, checked_month
 from foyer.api.errors import ApiError, not_found
 from foyer.api.pagination import keyset_page
-from foyer.api.schemas.transactions import (
+from foyer.db.engine import read_connection, unit_of_work
+from foyer.domain.vocabulary import ExpenseType, Sort
+from foyer.schemas.transactions import (
     TRANSACTION_FIELDS,
-    ExpenseType,
     HierarchyParent,
-    Sort,
     TransactionBulkCreate,
     TransactionBulkCreated,
     TransactionCreate,
@@ -22,7 +22,6 @@ from foyer.api.schemas.transactions import (
     TransactionRead,
     TransactionUpdate,
 )
-from foyer.db.engine import read_connection, unit_of_work
 from foyer.services import transactions as service
 from foyer.services.transactions import TransactionFilter
 

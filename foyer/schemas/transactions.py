@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from foyer.api.schemas.common import Category, Input, Money, Output
+from foyer.domain.vocabulary import ExpenseType
 from foyer.months import MAX_YEAR, MIN_YEAR
+from foyer.schemas.common import Category, Input, Money, Output
 
-ExpenseType = Literal["VARIABLE", "FIXED", "PROVISION"]
-Sort = Literal["date_desc", "date_asc", "amount_asc", "amount_desc"]
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
 MAX_BULK = 10_000
 MAX_TAGS = 20

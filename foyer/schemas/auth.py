@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from foyer.api.schemas.common import Output
+from foyer.schemas.common import Output
 
 
 class TokenRead(Output):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Literal, Self
+from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from foyer.api.schemas.common import (
+from foyer.domain.vocabulary import Frequency, ProvisionBase, SplitMode
+from foyer.schemas.common import (
     Category,
     Input,
     Month,
@@ -18,9 +19,6 @@ from foyer.api.schemas.common import (
     PositiveMoney,
 )
 
-SplitMode = Literal["key", "equal", "member1", "member2", "custom"]
-Frequency = Literal["monthly", "quarterly", "annual"]
-ProvisionBase = Literal["total", "member1", "member2", "fixed"]
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 

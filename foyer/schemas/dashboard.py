@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from foyer.api.schemas.common import Output
-from foyer.api.schemas.transactions import ExpenseType
+from foyer.domain.vocabulary import ExpenseType
+from foyer.schemas.common import Output
 
 
 class Members(Output):

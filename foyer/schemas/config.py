@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
-from foyer.api.schemas.common import Input, Name50, NonNegativeMoney, Output, Percent
-
-KeyMode = Literal["income", "manual"]
+from foyer.domain.vocabulary import KeyMode
+from foyer.schemas.common import Input, Name50, NonNegativeMoney, Output, Percent
 
 
 class ConfigRead(Output):
