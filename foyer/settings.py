@@ -35,9 +35,11 @@ class Settings(BaseSettings):
         description="Signs bearer tokens and pagination cursors. Unset: generated once and stored "
         "in the database (table instance_secret), never a built-in default.",
     )
-    engine: Literal["optimized", "reference"] = Field(
+    reader: Literal["optimized", "reference"] = Field(
         default="optimized",
-        description="Dashboard read path. `reference` recomputes from raw rows (oracle, baseline).",
+        description="Dashboard read path (the `DashboardReader`): `optimized` reads the "
+        "aggregates; `reference` recomputes from raw rows (oracle, baseline). Named "
+        "FOYER_ENGINE before 0.2.",
     )
     cache: Literal["on", "off"] = Field(
         default="on", description="Response cache (L1 in-process, L2 Redis) on or off."

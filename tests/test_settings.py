@@ -51,5 +51,5 @@ def test_defaults_follow_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.database_url == "sqlite:///./foyer.db"
     assert settings.redis_url is None
     assert settings.secret_key is None
-    assert settings.engine == "optimized"
+    assert settings.reader == "optimized"
     assert settings.cache == "on"

@@ -52,7 +52,7 @@ class ServerProcess:
         env = {
             **os.environ,
             "FOYER_DATABASE_URL": self.database_url,
-            "FOYER_ENGINE": self.config.engine,
+            "FOYER_READER": self.config.engine,
             "FOYER_CACHE": self.config.cache,
             "FOYER_SECRET_KEY": BENCH_SECRET,
             "FOYER_BENCH_CEILING_DIR": str(self.ceiling_dir),

@@ -1,4 +1,4 @@
-"""The dashboard's read paths, behind one seam (`DashboardReader`), chosen by FOYER_ENGINE.
+"""The dashboard's read paths, behind one seam (`DashboardReader`), chosen by FOYER_READER.
 
 Routes only ever talk to a `DashboardReader`; the reference engine recomputes from raw
 rows, and faster engines (or a caching wrapper) replace it without touching a route.
@@ -15,7 +15,7 @@ __all__ = ["DashboardReader", "OptimizedReader", "ReferenceReader", "make_reader
 
 
 def make_reader(settings: Settings) -> DashboardReader:
-    """The reader FOYER_ENGINE names."""
-    if settings.engine == "optimized":
+    """The reader FOYER_READER names."""
+    if settings.reader == "optimized":
         return OptimizedReader()
     return ReferenceReader()

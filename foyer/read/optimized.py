@@ -103,7 +103,7 @@ def q_top(table_name: str, household_id: int, category: str, month: str) -> Sele
 
 
 class OptimizedReader:
-    """DashboardReader over the aggregate tables (FOYER_ENGINE=optimized, the default)."""
+    """DashboardReader over the aggregate tables (FOYER_READER=optimized, the default)."""
 
     name = "optimized"
 
