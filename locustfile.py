@@ -1,6 +1,6 @@
 """Load-test a deployed foyer with the same scenarios `foyer bench` measures.
 
-    pip install locust==2.47.0          # in the environment where foyer is installed
+    pip install -e '.[load]'            # foyer with its `load` extra (locust)
     FOYER_LOCUST_LOGINS="alex@example.com:pw1,sam@example.com:pw2" \\
     FOYER_LOCUST_MONTH=2026-11 locust -f locustfile.py --host https://foyer.example.org
 

@@ -19,23 +19,26 @@ from sqlalchemy import Engine
 from starlette.middleware.gzip import GZipMiddleware
 
 from foyer import __version__
-from foyer.api.cached import Sources, Warmer
 from foyer.api.deps import AppState
 from foyer.api.errors import install_error_handlers
 from foyer.api.fastpath import CachedHitsMiddleware
 from foyer.api.middleware import BodySizeLimitMiddleware
-from foyer.api.pagination import CursorCodec
 from foyer.api.routes import api_router
 from foyer.api.routes.bench import CeilingStore
 from foyer.api.routes.bench import router as bench_router
 from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import TokenReader, resolve_secret, stored_value
-from foyer.cache.loop import LoopEngine
+from foyer.cache.answers import ViewAnswers
+from foyer.cache.loop import LoopVersions
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
-from foyer.db.engine import before_commit, make_engine, on_commit
+from foyer.cache.views import Sources
+from foyer.cache.warming import Warmer
+from foyer.db.engine import Database, make_engine
 from foyer.db.migrate import alembic_config
+from foyer.observability.metrics import Metrics
 from foyer.read import make_reader
+from foyer.read.cursors import CursorCodec
 from foyer.settings import Settings
 
 log = logging.getLogger("foyer")
@@ -57,52 +60,74 @@ def check_schema(engine: Engine) -> None:
         )
 
 
-def make_cache(settings: Settings, engine: Engine) -> TieredCache:
+def make_cache(settings: Settings, database: Database, metrics: Metrics) -> TieredCache:
     """The response cache; its Redis keys are namespaced by this database's own id, so
     instances on different databases can share one Redis without ever mixing entries."""
     redis = None
     if settings.redis_url and settings.cache == "on":
         redis = redis_client(settings.redis_url, settings.redis_timeout_ms / 1000)
-    instance = stored_value(engine, "instance_id", lambda: secrets.token_hex(8))
+    instance = stored_value(database, "instance_id", lambda: secrets.token_hex(8))
     return TieredCache(
         enabled=settings.cache == "on",
         l1_entries=settings.cache_l1_entries,
         redis=redis,
         namespace=f"foyer:{instance}",
         ttl_seconds=settings.cache_ttl_seconds,
+        metrics=metrics,
     )
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    settings = settings or Settings()
-    engine = engine or make_engine(settings)
-    check_schema(engine)
-    secret = resolve_secret(engine, settings.secret_key)
+def make_state(settings: Settings, database: Database) -> AppState:
+    """Everything requests share, each part handed what it needs (no module globals)."""
+    secret = resolve_secret(database, settings.secret_key)
     reader = make_reader(settings)
-    cache = make_cache(settings, engine)
+    metrics = Metrics()
+    cache = make_cache(settings, database, metrics)
     cursors = CursorCodec(secret)
-    warmer = Warmer(engine, cache, Sources(reader, cursors), settings.cache_warm_recent)
-    before_commit(engine, warmer.before_commit)
-    on_commit(engine, warmer.after_commit)
-    state = AppState(
+    sources = Sources(reader, cursors)
+    warmer = Warmer(database, cache, sources, settings.cache_warm_recent)
+    database.before_commit(warmer.before_commit)
+    database.after_commit(warmer.after_commit)
+    views = ViewAnswers(
+        database=database,
+        cache=cache,
+        loop_versions=LoopVersions(settings, database.engine),
+        sources=sources,
+        warmer=warmer,
+    )
+    return AppState(
         settings=settings,
-        engine=engine,
-        loop_engine=LoopEngine(settings, engine),
-        reader=reader,
+        database=database,
         secret=secret,
         tokens=TokenReader(secret),
         cursors=cursors,
         login_throttle=LoginThrottle(settings.login_rate_limit, settings.redis_url),
         cache=cache,
         warmer=warmer,
+        views=views,
+        metrics=metrics,
     )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    database: Database | None = None,
+) -> FastAPI:
+    """The app for `settings`; tests hand in an `engine` (or a `database`, to share its
+    commit listeners and writer lock with another app)."""
+    settings = settings or Settings()
+    database = database or Database(engine or make_engine(settings))
+    check_schema(database.engine)
+    state = make_state(settings, database)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        warmer.at_start(settings.cache_warm_households)
+        state.warmer.at_start(settings.cache_warm_households)
         yield
-        warmer.close()
-        await state.loop_engine.aclose()
+        state.warmer.close()
+        await state.views.loop_versions.aclose()
 
     app = FastAPI(
         title="foyer",

@@ -107,9 +107,15 @@ def session_app(migrated: tuple[Settings, Engine]) -> FastAPI:
 
 
 @pytest.fixture
-def app(session_app: FastAPI, engine: Engine) -> FastAPI:
-    session_app.state.foyer.login_throttle.storage.reset()
-    return session_app
+def app(session_app: FastAPI, engine: Engine) -> Iterator[FastAPI]:
+    """The session's app, as a new process would start: nothing cached, nothing
+    remembered, no failed logins (state of earlier tests never leaks into this one)."""
+    state = session_app.state.foyer
+    state.login_throttle.storage.reset()
+    state.cache.clear_l1()
+    state.warmer.forget()
+    yield session_app
+    state.warmer.wait()  # nothing of this test's warms into the next one
 
 
 @pytest.fixture

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import functools
+from contextlib import AbstractContextManager
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from foyer.auth.security import hash_password, issue_token
 from foyer.auth.service import User, create_user
-from foyer.db.engine import unit_of_work
+from foyer.db.engine import Database
 
 PASSWORD = "correct horse battery"
+
+
+def unit_of_work(engine: Engine) -> AbstractContextManager[Connection]:
+    """A write on `engine` outside any app: no app's commit listeners hear it (use
+    `app.state.foyer.database.unit_of_work()` for that)."""
+    return Database(engine).unit_of_work()
 
 
 @functools.cache
@@ -86,6 +93,10 @@ class Api:
         self.client = client
         self.headers = headers
         self.household_id = household_id
+
+    def count(self, view: str, tier: str, event: str) -> float:
+        """One of this app's cache counters (foyer.observability.metrics)."""
+        return float(self.client.app.state.foyer.metrics.count(view, tier, event))  # type: ignore[attr-defined]
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(f"/api/v1{path}", params=params, headers=self.headers)

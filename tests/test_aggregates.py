@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, event, select
 
 import foyer
 from foyer.auth.service import ensure_household
-from foyer.db.engine import read_connection, unit_of_work
+from foyer.db.engine import read_connection
 from foyer.db.schema import agg_category, agg_month, household_config
 from foyer.domain.vocabulary import EXPENSE_TYPES
 from foyer.months import month_of
@@ -34,7 +34,7 @@ from foyer.read import OptimizedReader, ReferenceReader
 from foyer.services import aggregates, budget, versions
 from foyer.services import transactions as tx
 from foyer.services.transactions import NewRow
-from tests.factories import Api, make_transaction
+from tests.factories import Api, make_transaction, unit_of_work
 
 optimized = OptimizedReader()
 reference = ReferenceReader()
@@ -83,7 +83,7 @@ op_strategy = st.one_of(
 
 
 def _new_row(row: dict[str, Any]) -> NewRow:
-    return (
+    return NewRow(
         row["date"],
         month_of(row["date"]),
         row["label"],
@@ -130,13 +130,12 @@ def run_ops(engine: Engine, households: list[int], ops: list[Any]) -> None:
             elif owned:
                 household_id, transaction_id = owned[arg % len(owned)]
                 if kind == "patch":
-                    updated = tx.update_transaction(
+                    assert tx.update_transaction(
                         conn,
                         household_id=household_id,
                         transaction_id=transaction_id,
-                        changes=payload,
+                        changes=tx.TransactionChanges(**payload),
                     )
-                    assert updated is not None
                 else:
                     assert tx.delete_transaction(
                         conn, household_id=household_id, transaction_id=transaction_id
@@ -232,7 +231,10 @@ def test_min_and_max_follow_deletes_and_patches(engine: Engine) -> None:
     assert low_high() == (100, 900)
     with unit_of_work(engine) as conn:  # the largest leaves the group
         tx.update_transaction(
-            conn, household_id=household_id, transaction_id=ids[2], changes={"exclude": True}
+            conn,
+            household_id=household_id,
+            transaction_id=ids[2],
+            changes=tx.TransactionChanges(exclude=True),
         )
     assert low_high() == (100, 500)
     with unit_of_work(engine) as conn:  # the smallest is deleted
@@ -240,7 +242,10 @@ def test_min_and_max_follow_deletes_and_patches(engine: Engine) -> None:
     assert low_high() == (500, 500)
     with unit_of_work(engine) as conn:  # an amount change moves both ends
         tx.update_transaction(
-            conn, household_id=household_id, transaction_id=ids[1], changes={"amount_cents": -7}
+            conn,
+            household_id=household_id,
+            transaction_id=ids[1],
+            changes=tx.TransactionChanges(amount_cents=-7),
         )
     assert low_high() == (7, 7)
 
@@ -343,7 +348,9 @@ def test_concurrent_writers_leave_exact_sums(engine: Engine) -> None:
                             conn,
                             household_id=household_id,
                             transaction_id=mine[0],
-                            changes={"category": CATEGORIES[r % 3], "tags": ["sortie"]},
+                            changes=tx.TransactionChanges(
+                                category=CATEGORIES[r % 3], tags=["sortie"]
+                            ),
                         )
         except BaseException as exc:  # reported below, in the test's own thread
             errors.append(exc)
@@ -366,7 +373,11 @@ def test_concurrent_writers_leave_exact_sums(engine: Engine) -> None:
 # --- only the services write ----------------------------------------------------------
 
 PROTECTED = {"bank_transaction", "transaction_tag", *(t.name for t in aggregates.TABLES)}
-WRITERS = {"foyer/services/transactions.py", "foyer/services/aggregates.py"}
+WRITERS = {
+    "foyer/services/transactions.py",
+    "foyer/services/aggregates/maintain.py",
+    "foyer/services/aggregates/recompute.py",
+}
 
 
 def test_only_the_services_write_transactions_and_aggregates() -> None:

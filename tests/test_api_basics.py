@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -79,7 +81,8 @@ def test_malformed_json_is_422_not_500(api: Api) -> None:
 
 
 def test_unhandled_exception_is_500_envelope_without_trace(app: FastAPI, api: Api) -> None:
-    reader = app.state.foyer.reader
+    views = app.state.foyer.views
+    sources = views.sources
 
     class Boom:
         name = "boom"
@@ -90,11 +93,11 @@ def test_unhandled_exception_is_500_envelope_without_trace(app: FastAPI, api: Ap
 
             return fail
 
-    app.state.foyer.reader = Boom()
+    views.sources = dataclasses.replace(sources, reader=Boom())
     try:
         response = api.get("/dashboard/summary", month="2025-06")
     finally:
-        app.state.foyer.reader = reader
+        views.sources = sources
     error = assert_envelope(response, 500, "internal_error")
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import issue_token, resolve_secret
+from foyer.db.engine import Database
 from foyer.db.schema import user_account
 from tests.conftest import service_unavailable
 from tests.factories import PASSWORD, login, make_user
@@ -131,11 +132,11 @@ def test_partners_share_one_household(client: TestClient, engine: Engine) -> Non
 
 
 def test_generated_secret_is_stored_once_and_reused(engine: Engine) -> None:
-    first = resolve_secret(engine, None)
+    first = resolve_secret(Database(engine), None)
     assert len(first) >= 40
-    assert resolve_secret(engine, None) == first  # every process gets the same key
+    assert resolve_secret(Database(engine), None) == first  # every process gets the same key
     configured = "a configured key of at least thirty-two bytes"
-    assert resolve_secret(engine, configured) == configured
+    assert resolve_secret(Database(engine), configured) == configured
 
 
 def test_redis_throttle_is_shared_between_processes() -> None:

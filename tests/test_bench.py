@@ -16,7 +16,6 @@ import typer
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from foyer.api.pagination import CursorCodec
 from foyer.app import create_app
 from foyer.bench.load import _lua_string, wrk_script
 from foyer.bench.micro import write_cost
@@ -24,7 +23,8 @@ from foyer.bench.report import aggregate, charts, growth, markdown, ratios
 from foyer.bench.runner import CEILING, hit_p95_ms, hit_rate
 from foyer.bench.scenarios import BUILDERS, Context, Req
 from foyer.bench.server import BENCH_SECRET
-from foyer.cli import _server_configs
+from foyer.cli.bench import server_configs
+from foyer.read.cursors import CursorCodec
 from foyer.settings import Settings
 
 ROOT = Path(__file__).parents[1]
@@ -155,7 +155,7 @@ def test_report_and_charts_are_written(tmp_path: Path) -> None:
             "started_at": "s", "finished_at": "f",
             "machine": {"cpus": 2, "python": "3.11", "platform": "linux"},
             "plan": {"db": "sqlite", "generator": "wrk", "seconds": 5, "rounds": 1,
-                     "configs": [{"name": "reference", "engine": "reference",
+                     "configs": [{"name": "reference", "reader": "reference",
                                   "cache": "off", "workers": 1}]},
         },
         "results": rows,
@@ -169,7 +169,7 @@ def test_report_and_charts_are_written(tmp_path: Path) -> None:
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
 
 
-def test_report_puts_engines_side_by_side_and_orders_sizes_by_rows() -> None:
+def test_report_puts_readers_side_by_side_and_orders_sizes_by_rows() -> None:
     rows = [
         _row(target, 0, rps, p95, 1, size)
         for size, grow in (("10k", 1), ("100k", 3), ("5m", 40))
@@ -226,10 +226,10 @@ def test_hit_p95_interpolates_inside_the_cells_own_bucket_counts() -> None:
 
 
 def test_bench_servers_are_named_by_what_differs_between_them() -> None:
-    configs = _server_configs(
+    configs = server_configs(
         ["reference", "optimized", "optimized"], ["off", "on", "on"], 1, None, ["32", "32", "0"]
     )
     assert [c.name for c in configs] == ["reference", "optimized+cache", "optimized+cache+nowarm"]
     assert configs[2].extra_env == {"FOYER_CACHE_WARM_RECENT": "0"}
     with pytest.raises(typer.BadParameter):  # indistinguishable servers
-        _server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"])
+        server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"])

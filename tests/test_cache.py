@@ -6,6 +6,7 @@ that depends on it equals a fresh computation. Redis failing never changes an an
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
 import subprocess
@@ -21,12 +22,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from foyer.api.cached import VIEWS, View
 from foyer.app import create_app
 from foyer.bench.server import free_port
+from foyer.cache import views as view_catalogue
 from foyer.cache.breaker import CircuitBreaker
 from foyer.cache.keys import cache_key
-from foyer.cache.store import TieredCache, count, redis_client
+from foyer.cache.store import TieredCache, redis_client
 from foyer.months import this_month
 from foyer.settings import Settings
 from tests.conftest import REQUIRE_SERVICES, service_unavailable
@@ -282,6 +283,7 @@ def test_breaker_opens_after_failures_and_lets_one_trial_through() -> None:
 def test_a_dead_redis_costs_a_few_timeouts_then_is_skipped() -> None:
     dead = redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout=0.05)
     cache = TieredCache(redis=dead, breaker=CircuitBreaker(threshold=3, cooldown=60))
+    count = cache.metrics.count
     errors, fallbacks = count("t-dead", "l2", "error"), count("t-dead", "l2", "fallback")
     started = time.perf_counter()
     for i in range(20):
@@ -313,13 +315,13 @@ def test_l2_serves_another_process(shared_redis: Any) -> None:
     two = TieredCache(redis=shared_redis, namespace=namespace, ttl_seconds=60)
     try:
         assert one.get_or_compute("summary", "k", lambda: b'{"a": 1}').body == b'{"a": 1}'
-        hits = count("summary", "l2", "hit")
+        assert two.metrics.count("summary", "l2", "hit") == 0
 
         def never() -> bytes:
             raise AssertionError("should come from Redis")
 
         assert two.get_or_compute("summary", "k", never).body == b'{"a": 1}'
-        assert count("summary", "l2", "hit") == hits + 1
+        assert two.metrics.count("summary", "l2", "hit") == 1
         assert 0 < shared_redis.ttl(f"{namespace}:k") <= 60
     finally:
         shared_redis.delete(f"{namespace}:k")  # exact key: no SCAN, no FLUSH
@@ -374,7 +376,7 @@ def test_redis_dying_and_returning_never_serves_stale(
     with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
         writer = household_api(one, engine, email="r@example.com", household="Redis")
         reader = Api(two, writer.headers, writer.household_id)
-        hits = count("summary", "l2", "hit")
+        hits = writer.count("summary", "l2", "hit")
         for phase in ("up", "killed", "restarted"):
             if phase == "killed":
                 control("kill")
@@ -388,7 +390,7 @@ def test_redis_dying_and_returning_never_serves_stale(
                 assert seen == fresh, phase
                 assert seen["actuals"]["transactions"] == writer_count(writer)
             if phase == "up":  # the writer's reads found what the reader had put in Redis
-                assert count("summary", "l2", "hit") > hits
+                assert writer.count("summary", "l2", "hit") > hits
 
 
 def writer_count(api: Api) -> int:
@@ -406,7 +408,7 @@ def test_hits_and_304s_never_wait_for_the_main_pool(
         raise AssertionError("the event loop waited for the main pool")
 
     # As if every pooled connection were busy on the threadpool: a checkout would block.
-    monkeypatch.setattr(state.engine, "connect", exhausted)
+    monkeypatch.setattr(state.database.engine, "connect", exhausted)
     again = api.get("/dashboard/summary", month="2025-06")
     assert (again.status_code, again.content) == (200, first.content)
     headers = {**api.headers, "If-None-Match": first.headers["ETag"]}
@@ -421,10 +423,10 @@ def test_a_write_warms_the_views_of_its_recent_month(api: Api, app: Any) -> None
     month = this_month()
     api.create_transactions(make_transaction(date=f"{month}-01"))
     app.state.foyer.warmer.wait()
-    hits = count("summary", "l1", "hit"), count("hierarchy", "l1", "hit")
+    hits = api.count("summary", "l1", "hit"), api.count("hierarchy", "l1", "hit")
     api.ok("/dashboard/summary", month=month)
     api.ok("/transactions/hierarchy", month=month)
-    assert (count("summary", "l1", "hit"), count("hierarchy", "l1", "hit")) == (
+    assert (api.count("summary", "l1", "hit"), api.count("hierarchy", "l1", "hit")) == (
         hits[0] + 1,
         hits[1] + 1,
     )
@@ -433,9 +435,9 @@ def test_a_write_warms_the_views_of_its_recent_month(api: Api, app: Any) -> None
 def test_old_months_are_not_warmed(api: Api, app: Any) -> None:
     api.create_transactions(make_transaction(date="2020-01-05"))
     app.state.foyer.warmer.wait()
-    misses = count("summary", "l1", "miss")
+    misses = api.count("summary", "l1", "miss")
     api.ok("/dashboard/summary", month="2020-01")
-    assert count("summary", "l1", "miss") == misses + 1
+    assert api.count("summary", "l1", "miss") == misses + 1
 
 
 def test_a_write_rewarms_what_its_household_read_recently(api: Api, app: Any) -> None:
@@ -449,15 +451,17 @@ def test_a_write_rewarms_what_its_household_read_recently(api: Api, app: Any) ->
         api.ok(path, **params)  # misses: remembered
     api.create_transactions(make_transaction(date="2021-03-09", category="courses"))
     app.state.foyer.warmer.wait()
-    before = {v: (count(v, "l1", "hit"), count(v, "l1", "miss")) for v in ("trends", "summary")}
-    details = count("drill_down_details", "l1", "miss")
+    before = {
+        v: (api.count(v, "l1", "hit"), api.count(v, "l1", "miss")) for v in ("trends", "summary")
+    }
+    details = api.count("drill_down_details", "l1", "miss")
     for path, params, _view in reads:
         body = api.ok(path, **params)
         if path == "/dashboard/summary":
             assert body["actuals"]["transactions"] == 2  # fresh, not the old entry
     for view, (hits, misses) in before.items():
-        assert (count(view, "l1", "hit"), count(view, "l1", "miss")) == (hits + 1, misses)
-    assert count("drill_down_details", "l1", "miss") == details
+        assert (api.count(view, "l1", "hit"), api.count(view, "l1", "miss")) == (hits + 1, misses)
+    assert api.count("drill_down_details", "l1", "miss") == details
 
 
 def test_a_write_warms_what_was_read_before_it_commits(api: Api) -> None:
@@ -465,9 +469,12 @@ def test_a_write_warms_what_was_read_before_it_commits(api: Api) -> None:
     api.create_transactions(make_transaction(date="2021-03-09"))
     # No waiting for any worker: the entry was computed on the write's own connection,
     # before its commit made the new version visible.
-    hits, misses = count("summary", "l1", "hit"), count("summary", "l1", "miss")
+    hits, misses = api.count("summary", "l1", "hit"), api.count("summary", "l1", "miss")
     body = api.ok("/dashboard/summary", month="2021-03")
-    assert (count("summary", "l1", "hit"), count("summary", "l1", "miss")) == (hits + 1, misses)
+    assert (api.count("summary", "l1", "hit"), api.count("summary", "l1", "miss")) == (
+        hits + 1,
+        misses,
+    )
     assert body["actuals"]["transactions"] == 1
 
 
@@ -475,33 +482,34 @@ def test_a_failing_warm_up_never_fails_the_write(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     api.ok("/dashboard/summary", month="2021-03")  # remembered: re-warmed after writes
-    real = VIEWS["summary"]
+    real = view_catalogue.BY_NAME["summary"]
 
     def broken(reader: Any, conn: Any, household_id: int, params: Any) -> Any:
         conn.exec_driver_sql("SELECT no_such_column FROM household")  # PostgreSQL: aborts
         raise AssertionError("unreachable")
 
-    monkeypatch.setitem(VIEWS, "summary", View(real.scopes, broken))
+    monkeypatch.setitem(
+        view_catalogue.BY_NAME, "summary", dataclasses.replace(real, compute=broken)
+    )
     [new_id] = api.create_transactions(make_transaction(date="2021-03-09"))
     assert api.get(f"/transactions/{new_id}").status_code == 200  # committed
     assert "cache warm-up of summary failed" in caplog.text
-    monkeypatch.setitem(VIEWS, "summary", real)
+    monkeypatch.setitem(view_catalogue.BY_NAME, "summary", real)
     assert api.ok("/dashboard/summary", month="2021-03")["actuals"]["transactions"] == 1
 
 
 def test_warm_ups_are_not_counted_as_lookups(api: Api, app: Any) -> None:
     month = this_month()
     api.ok("/dashboard/summary", month=month)
-    lookups = count("summary", "l1", "hit") + count("summary", "l1", "miss")
-    warmed = count("summary", "l1", "warm")
+    lookups = api.count("summary", "l1", "hit") + api.count("summary", "l1", "miss")
+    warmed = api.count("summary", "l1", "warm")
     api.create_transactions(make_transaction(date=f"{month}-03"))
     app.state.foyer.warmer.wait()
-    assert count("summary", "l1", "hit") + count("summary", "l1", "miss") == lookups
-    # At least: apps of earlier tests on this engine may still be alive and warm too.
-    assert count("summary", "l1", "warm") >= warmed + 1
-    hits = count("summary", "l1", "hit")
+    assert api.count("summary", "l1", "hit") + api.count("summary", "l1", "miss") == lookups
+    assert api.count("summary", "l1", "warm") == warmed + 1  # this app's warmer, once
+    hits = api.count("summary", "l1", "hit")
     api.ok("/dashboard/summary", month=month)
-    assert count("summary", "l1", "hit") == hits + 1
+    assert api.count("summary", "l1", "hit") == hits + 1
 
 
 def test_without_recent_warming_only_the_calendar_months_are_warmed(
@@ -514,9 +522,9 @@ def test_without_recent_warming_only_the_calendar_months_are_warmed(
         other.ok("/dashboard/summary", month="2021-03")
         other.create_transactions(make_transaction(date="2021-03-09"))
         plain.state.foyer.warmer.wait()
-        misses = count("summary", "l1", "miss")
+        misses = other.count("summary", "l1", "miss")
         other.ok("/dashboard/summary", month="2021-03")
-        assert count("summary", "l1", "miss") == misses + 1
+        assert other.count("summary", "l1", "miss") == misses + 1
 
 
 def test_trends_change_key_only_for_writes_inside_their_range(api: Api) -> None:
@@ -542,10 +550,10 @@ def test_start_up_warms_active_households(
     fresh = create_app(settings, engine=eng)  # a new process's empty L1
     with TestClient(fresh) as client:
         fresh.state.foyer.warmer.wait()
-        hits = count("slim_summary", "l1", "hit")
         other = Api(client, api.headers, api.household_id)
+        hits = other.count("slim_summary", "l1", "hit")
         other.ok("/dashboard/summary/slim", month=month)
-        assert count("slim_summary", "l1", "hit") == hits + 1
+        assert other.count("slim_summary", "l1", "hit") == hits + 1
 
 
 def test_ready_reports_an_unreachable_cache(

@@ -94,7 +94,7 @@ def test_no_stale_read_across_two_server_processes(
         BENCH_SECRET, user_id=user.id, household_id=user.household_id, ttl_minutes=60
     )
     headers = {"Authorization": f"Bearer {token}"}
-    config = ServerConfig(tier, engine="optimized", cache="on", redis_url=redis_url)
+    config = ServerConfig(tier, reader="optimized", cache="on", redis_url=redis_url)
     servers = [ServerProcess(config, pg_database, tmp_path) for _ in range(2)]
     rng = random.Random(2026)
     ids: list[int] = []

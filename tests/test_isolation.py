@@ -19,7 +19,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from foyer.api.deps import AppState, get_state
-from foyer.api.fastpath import DRILL_DOWN, CachedHitsMiddleware
+from foyer.api.fastpath import CachedHitsMiddleware
+from foyer.cache.views import DRILL_DOWN
 from tests.factories import Api, make_fixed_line, make_provision, make_transaction
 from tests.test_api_basics import assert_envelope
 
@@ -436,8 +437,9 @@ def served(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple
         response = await fast_answer(self, scope)
         if response is not None:
             path = scope["path"]
-            if path.startswith(DRILL_DOWN):
-                path = DRILL_DOWN + "{category}"
+            drill_down = PREFIX + DRILL_DOWN.removesuffix("{category}")
+            if path.startswith(drill_down):
+                path = PREFIX + DRILL_DOWN
             auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
             seen.append((auth, scope["method"], path))
         return response

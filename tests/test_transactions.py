@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from foyer.db.engine import read_connection
 from foyer.db.schema import transaction_tag
-from foyer.services import transactions as service
+from foyer.read import transactions as reads
 from tests.factories import Api, household_api, make_transaction
 from tests.test_api_basics import assert_envelope
 
@@ -840,10 +840,10 @@ def test_month_pages_stay_in_the_month_whatever_the_cursor(
 
     def page(after: tuple[str, int] | None) -> set[int]:
         with read_connection(engine) as conn:
-            result = service.list_transactions(
+            result = reads.list_transactions(
                 conn,
                 household_id=api.household_id,
-                filters=service.TransactionFilter(month="2025-06"),
+                filters=reads.TransactionFilter(month="2025-06"),
                 sort=sort,
                 limit=10,
                 after=after,

@@ -1,22 +1,23 @@
-"""Request dependencies as `Annotated` aliases: the app state, the current user."""
+"""Request dependencies as `Annotated` aliases: the app state, the current user, a month."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Engine
 
 from foyer.api.errors import ApiError
-from foyer.api.pagination import CursorCodec
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import InvalidTokenError, TokenClaims, TokenReader
-from foyer.cache.loop import LoopEngine
+from foyer.cache.answers import ViewAnswers
+from foyer.cache.params import check_month
 from foyer.cache.store import TieredCache
-from foyer.months import parse_month
-from foyer.read import DashboardReader
+from foyer.cache.warming import Warmer
+from foyer.db.engine import Database
+from foyer.observability.metrics import Metrics
+from foyer.read.cursors import CursorCodec
 from foyer.settings import Settings
 
 
@@ -25,15 +26,15 @@ class AppState:
     """Everything a request may need, built once in create_app."""
 
     settings: Settings
-    engine: Engine
-    loop_engine: LoopEngine  # the event loop's own connection (cached views' versions)
-    reader: DashboardReader
+    database: Database
     secret: str
     tokens: TokenReader
     cursors: CursorCodec
     login_throttle: LoginThrottle
     cache: TieredCache
-    warmer: Any  # foyer.api.cached.Warmer (typed loosely: cached imports this module)
+    warmer: Warmer
+    views: ViewAnswers  # cached views: keys, hits, fills
+    metrics: Metrics
 
 
 async def get_state(request: Request) -> AppState:
@@ -66,23 +67,13 @@ State = Annotated[AppState, Depends(get_state)]
 Claims = Annotated[TokenClaims, Depends(current_claims)]
 
 
-def checked_month(value: str, name: str) -> str:
-    """A YYYY-MM query value, or a 422 naming the parameter."""
-    try:
-        parse_month(value)
-    except ValueError as exc:
-        raise ApiError(
-            422, f"{name}: {exc}", details=[{"loc": ["query", name], "msg": str(exc)}]
-        ) from exc
-    return value
-
-
 async def _month_query(
     month: Annotated[
         str, Query(description="YYYY-MM", examples=["2025-06"], pattern=r"^\d{4}-\d{2}$")
     ],
 ) -> str:
-    return checked_month(month, "month")
+    # A dependency, not a plain Query: its 422 comes before the route's other checks.
+    return check_month(month, "month")
 
 
 MonthQuery = Annotated[str, Depends(_month_query)]

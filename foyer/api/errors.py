@@ -16,6 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from foyer.cache.params import ParamError
+from foyer.read.cursors import InvalidCursorError
+
 log = logging.getLogger("foyer.errors")
 
 CODES = {
@@ -77,6 +80,18 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
 
+async def _param_error(_request: Request, exc: Exception) -> JSONResponse:
+    # A view parameter refused below the HTTP layer (foyer.cache.views): a 422 naming it.
+    assert isinstance(exc, ParamError)
+    return envelope(422, CODES[422], exc.message, exc.details)
+
+
+async def _invalid_cursor(_request: Request, exc: Exception) -> JSONResponse:
+    # Raised below the HTTP layer (cached drill-down pages decode cursors there too).
+    assert isinstance(exc, InvalidCursorError)
+    return envelope(400, "invalid_cursor", str(exc))
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
@@ -115,6 +130,8 @@ async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(InvalidCursorError, _invalid_cursor)
+    app.add_exception_handler(ParamError, _param_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -13,10 +13,10 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import LRUCache
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from foyer.db.engine import unit_of_work
+from foyer.db.engine import Database
 from foyer.db.schema import instance_secret
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
@@ -98,22 +98,22 @@ class TokenReader:
         return claims
 
 
-def resolve_secret(engine: Engine, configured: str | None) -> str:
+def resolve_secret(database: Database, configured: str | None) -> str:
     """FOYER_SECRET_KEY when set; else the instance's own key, generated on first use.
 
     The generated key is stored in the database itself so every process and machine
     sharing that database signs with the same key; the first writer wins the race.
     """
-    return configured or stored_value(engine, SECRET_NAME, lambda: secrets.token_urlsafe(48))
+    return configured or stored_value(database, SECRET_NAME, lambda: secrets.token_urlsafe(48))
 
 
-def stored_value(engine: Engine, name: str, make: Callable[[], str]) -> str:
+def stored_value(database: Database, name: str, make: Callable[[], str]) -> str:
     """The database's value called `name` (table instance_secret), made on first use."""
-    existing = _read_value(engine, name)
+    existing = _read_value(database, name)
     if existing is not None:
         return existing
     try:
-        with unit_of_work(engine) as conn:
+        with database.unit_of_work() as conn:
             conn.execute(
                 instance_secret.insert().values(
                     name=name, value=make(), created_at=dt.datetime.now(dt.UTC)
@@ -121,13 +121,13 @@ def stored_value(engine: Engine, name: str, make: Callable[[], str]) -> str:
             )
     except IntegrityError:
         pass  # another process stored its value first; read that one below
-    stored = _read_value(engine, name)
+    stored = _read_value(database, name)
     assert stored is not None  # inserted above, by us or by the process that won
     return stored
 
 
-def _read_value(engine: Engine, name: str) -> str | None:
+def _read_value(database: Database, name: str) -> str | None:
     query = select(instance_secret.c.value).where(instance_secret.c.name == name)
-    with engine.connect() as conn:
+    with database.read() as conn:
         value = conn.execute(query).scalar_one_or_none()
     return None if value is None else str(value)

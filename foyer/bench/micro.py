@@ -29,20 +29,18 @@ from sqlalchemy import Engine, func, select
 
 from foyer.auth.service import ensure_household
 from foyer.bench.datasets import END_MONTH, _pg_url, ensure_dataset, pg_admin_url
-from foyer.db.engine import analyze, make_engine, read_connection, unit_of_work
+from foyer.db.engine import Database, analyze, make_engine, read_connection
 from foyer.db.migrate import upgrade
 from foyer.db.schema import bank_transaction as t
 from foyer.demo import month_rows
 from foyer.months import add_months
-from foyer.services.transactions import (
-    SORTS,
-    NewRow,
+from foyer.read.transactions import (
+    SORT_COLUMNS,
     TransactionFilter,
-    insert_rows,
     list_transactions,
     listing_query,
-    store_rows,
 )
+from foyer.services.transactions import NewRow, insert_rows, store_rows
 from foyer.settings import Settings
 
 Inserter = Callable[..., list[int]]
@@ -87,7 +85,8 @@ def write_cost(
     engine, drop = _scratch(db)
     try:
         upgrade(engine)
-        with unit_of_work(engine) as conn:
+        database = Database(engine)
+        with database.unit_of_work() as conn:
             household_id = ensure_household(conn, name="writes")
         rng = random.Random(seed)  # noqa: S311 (reproducible data, not security)
         created = dt.datetime.now(dt.UTC)
@@ -99,7 +98,7 @@ def write_cost(
             return month_rows(rng, add_months(END_MONTH, -month_index), count, created)
 
         # Warm-up: a populated table, so index depth and statistics are realistic.
-        with unit_of_work(engine) as conn:
+        with database.unit_of_work() as conn:
             rows, tags = next_rows(batch_rows)
             insert_rows(conn, household_id=household_id, rows=rows, tags=tags)
         analyze(engine)
@@ -111,14 +110,14 @@ def write_cost(
             for mode in order:
                 rows, tags = next_rows(batch_rows)
                 started = time.perf_counter()
-                with unit_of_work(engine) as conn:
+                with database.unit_of_work() as conn:
                     MODES[mode](conn, household_id=household_id, rows=rows, tags=tags)
                 bulk[mode].append(time.perf_counter() - started)
             for mode in order:
                 rows, tags = next_rows(max(1, singles // batches))
                 for row, row_tags in zip(rows, tags, strict=True):
                     started = time.perf_counter()
-                    with unit_of_work(engine) as conn:
+                    with database.unit_of_work() as conn:
                         MODES[mode](conn, household_id=household_id, rows=[row], tags=[row_tags])
                     single[mode].append(time.perf_counter() - started)
         bulk_out = {mode: _summary(times, batch_rows) for mode, times in bulk.items()}
@@ -207,7 +206,7 @@ def _key_at(
     conn: Any, household_id: int, filters: TransactionFilter, sort: str, offset: int
 ) -> tuple[Any, int]:
     """The keyset cursor of the row at `offset` (setup only: OFFSET walks, pages do not)."""
-    column, _desc = SORTS[sort]
+    column, _desc = SORT_COLUMNS[sort]
     row = conn.execute(listing_query(household_id, filters, sort, 0).limit(1).offset(offset)).one()
     value = getattr(row, column)
     return (value.isoformat() if column == "date" else value, row.id)

@@ -49,7 +49,7 @@ def _median_or_none(values: list[Any]) -> float | None:
 
 
 def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
-    """Each target against the ceiling, and every other engine against reference, per cell."""
+    """Each target against the ceiling, and every other reader against reference, per cell."""
     out = []
     for (size, scenario, conc, target), cell in sorted(cells.items()):
         for base in (CEILING, "reference"):
@@ -124,7 +124,7 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
         "rounds (max is the max)",
         "- configs: "
         + ", ".join(
-            f"`{c['name']}` (engine {c['engine']}, cache {c['cache']}, {c['workers']} worker(s))"
+            f"`{c['name']}` (reader {c['reader']}, cache {c['cache']}, {c['workers']} worker(s))"
             for c in plan["configs"]
         ),
         "",
@@ -133,7 +133,7 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
     targets = {k[3] for k in cells}
     if {"reference", "optimized"} <= targets:
         lines += [
-            "## Engines side by side",
+            "## Readers side by side",
             "",
             "Latency in ms (p50 / p95); speed-up = reference latency / optimized latency.",
             "",

@@ -171,7 +171,7 @@ def _run_size(
             scenario = BUILDERS[name](context)
             targets = [Target(s.config.name, s, scenario.requests) for s in servers]
             if scenario.read_only:
-                for server in servers[1:]:  # every engine must answer every request
+                for server in servers[1:]:  # every reader must answer every request
                     check_and_capture(server.base_url, scenario.requests)
                 if plan.ceiling:
                     targets.append(_ceiling_target(scenario, servers[0], ceiling_dir))

@@ -17,10 +17,10 @@ from urllib.parse import quote, urlencode
 import httpx2 as httpx
 import orjson
 
-from foyer.api.pagination import CursorCodec
 from foyer.bench.datasets import END_MONTH, PASSWORD, Dataset
 from foyer.bench.server import BENCH_SECRET
 from foyer.months import add_months
+from foyer.read.cursors import CursorCodec
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ class ServerConfig:
     """What varies between measured configurations."""
 
     name: str
-    engine: str = "reference"
+    reader: str = "reference"  # FOYER_READER: the dashboard read path
     cache: str = "off"
     workers: int = 1
     redis_url: str | None = None
@@ -52,7 +52,7 @@ class ServerProcess:
         env = {
             **os.environ,
             "FOYER_DATABASE_URL": self.database_url,
-            "FOYER_READER": self.config.engine,
+            "FOYER_READER": self.config.reader,
             "FOYER_CACHE": self.config.cache,
             "FOYER_SECRET_KEY": BENCH_SECRET,
             "FOYER_BENCH_CEILING_DIR": str(self.ceiling_dir),

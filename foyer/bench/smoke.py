@@ -1,6 +1,6 @@
 """The CI smoke: a short side-by-side run whose ratios must not regress (≤ 60 s).
 
-Two servers (reference and optimized engines) on the 10k dataset, async Python client (no
+Two servers (reference and optimized readers) on the 10k dataset, async Python client (no
 wrk needed): summary against the ceiling route, and 36-month trends optimized against
 reference (the aggregates' own guard: it collapses if trends ever read raw rows again).
 It fails when a throughput ratio falls below its floor in thresholds.json. Ratios, never
@@ -23,8 +23,8 @@ THRESHOLDS = Path(__file__).with_name("thresholds.json")
 SMOKE_PLAN = Plan(
     sizes=["10k"],
     configs=[
-        ServerConfig("reference", engine="reference"),
-        ServerConfig("optimized", engine="optimized"),
+        ServerConfig("reference", reader="reference"),
+        ServerConfig("optimized", reader="optimized"),
     ],
     scenarios=["summary", "trends"],
     concurrency=[1, 8],

@@ -20,7 +20,7 @@ FORMAT = 1
 
 
 @dataclass(frozen=True, slots=True)
-class Key:
+class CacheKey:
     text: str  # the cache key
     etag: str  # the strong ETag of the identity body, quoted
 
@@ -30,9 +30,9 @@ def cache_key(
     household_id: int,
     params: Mapping[str, str | int | None],
     versions: Mapping[str, int],
-) -> Key:
+) -> CacheKey:
     canonical = orjson.dumps(
         [FORMAT, view, household_id, sorted(params.items()), sorted(versions.items())]
     )
     digest = hashlib.sha256(canonical).hexdigest()[:40]
-    return Key(f"foyer:c{FORMAT}:{view}:{household_id}:{digest}", f'"{digest}"')
+    return CacheKey(f"foyer:c{FORMAT}:{view}:{household_id}:{digest}", f'"{digest}"')

@@ -16,9 +16,9 @@ from foyer.services import versions
 from foyer.settings import Settings
 
 
-class LoopEngine:
+class LoopVersions:
     """The event loop's own connections, for the one read it does itself: the data
-    versions of a cached view (`foyer.api.cached.cached_answer`).
+    versions of a cached view (`foyer.cache.answers.ViewAnswers.key`).
 
     Why its own: the loop must never wait for a pooled connection. With every connection
     of the main pool busy on the threadpool, a checkout there would block the loop — and
@@ -43,7 +43,8 @@ class LoopEngine:
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Lock | None = None
 
-    async def versions(self, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
+    async def read(self, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
+        """The current data version of each scope, read without waiting for the main pool."""
         if self._main.dialect.name != "postgresql":
             with self._connect() as conn:
                 return versions.read(conn, household_id, scopes)

@@ -24,25 +24,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache
-from prometheus_client import REGISTRY, Counter
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from foyer.cache.breaker import CircuitBreaker
+from foyer.observability.metrics import Metrics
 
 log = logging.getLogger("foyer.cache")
 
 #: Bodies at least this large are also kept gzipped (compressed once, at fill time).
 GZIP_MIN_BYTES = 1024
-
-EVENTS = Counter(
-    "foyer_cache_events_total",
-    "Cache lookups by view, tier (l1, l2) and event (hit, miss, error, fallback, off; "
-    "warm: computed by the warmer, not a lookup).",
-    ["view", "tier", "event"],
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +70,11 @@ class TieredCache:
         namespace: str = "foyer",
         ttl_seconds: int = 86_400,
         breaker: CircuitBreaker | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.enabled = enabled
+        self.metrics = metrics or Metrics()
+        self._events = self.metrics.cache_events
         self.redis = redis
         self.namespace = namespace
         self.ttl_seconds = ttl_seconds
@@ -100,15 +96,15 @@ class TieredCache:
         `warm`; L2 errors and fallbacks count always.
         """
         if not self.enabled:
-            EVENTS.labels(view, "l1", "off").inc()
+            self._events.labels(view, "l1", "off").inc()
             return make_entry(compute())
         entry = self._l1_get(key)
         if entry is not None:
             if tally:
-                EVENTS.labels(view, "l1", "hit").inc()
+                self._events.labels(view, "l1", "hit").inc()
             return entry
         if tally:
-            EVENTS.labels(view, "l1", "miss").inc()
+            self._events.labels(view, "l1", "miss").inc()
         with self._single_flight(key):
             entry = self._l1_get(key)  # filled while we waited for the leader
             if entry is not None:
@@ -117,7 +113,7 @@ class TieredCache:
             if body is None:
                 body = compute()
                 if not tally:
-                    EVENTS.labels(view, "l1", "warm").inc()
+                    self._events.labels(view, "l1", "warm").inc()
                 self._l2_set(view, key, body)
             entry = make_entry(body)
             with self._l1_lock:
@@ -131,7 +127,7 @@ class TieredCache:
             return None
         entry = self._l1_get(key)
         if entry is not None:
-            EVENTS.labels(view, "l1", "hit").inc()
+            self._events.labels(view, "l1", "hit").inc()
         return entry
 
     # -- L1 ----------------------------------------------------------------------------
@@ -168,14 +164,14 @@ class TieredCache:
         if self.redis is None:
             return False, None
         if not self.breaker.allow():
-            EVENTS.labels(view, "l2", "fallback").inc()
+            self._events.labels(view, "l2", "fallback").inc()
             return False, None
         try:
             result = operation(self.redis)
         except RedisError as exc:
             was_closed = self.breaker.state == "closed"
             self.breaker.failure()
-            EVENTS.labels(view, "l2", "error").inc()
+            self._events.labels(view, "l2", "error").inc()
             if was_closed and self.breaker.state != "closed":
                 log.warning("redis cache unavailable, serving from L1 and the database: %s", exc)
             return False, None
@@ -185,14 +181,8 @@ class TieredCache:
     def _l2_get(self, view: str, key: str, tally: bool) -> bytes | None:
         ok, body = self._l2(view, lambda r: r.get(f"{self.namespace}:{key}"))
         if ok and tally:
-            EVENTS.labels(view, "l2", "hit" if body is not None else "miss").inc()
+            self._events.labels(view, "l2", "hit" if body is not None else "miss").inc()
         return body if isinstance(body, bytes) else None
 
     def _l2_set(self, view: str, key: str, body: bytes) -> None:
         self._l2(view, lambda r: r.set(f"{self.namespace}:{key}", body, ex=self.ttl_seconds))
-
-
-def count(view: str, tier: str, event: str) -> float:
-    """The current value of one counter (tests and the monitoring endpoints read these)."""
-    labels = {"view": view, "tier": tier, "event": event}
-    return REGISTRY.get_sample_value("foyer_cache_events_total", labels) or 0.0

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
-from weakref import WeakKeyDictionary, WeakMethod
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
@@ -113,86 +112,74 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-#: conn.info key where a unit of work collects notes for after-commit listeners.
+#: conn.info key where a unit of work collects notes for its commit listeners.
 NOTES = "foyer_notes"
-_Listener = Callable[[set[Any]], None]
-_commit_listeners: WeakKeyDictionary[Engine, list[WeakMethod[_Listener]]] = WeakKeyDictionary()
+#: Notes left by services: (household id, data-version scope) pairs, today.
+Notes = set[tuple[int, str]]
+BeforeCommit = Callable[[Connection, Notes], None]
+AfterCommit = Callable[[Notes], None]
 
 
-_BeforeCommit = Callable[[Connection, set[Any]], None]
-_before_commit_listeners: WeakKeyDictionary[Engine, list[WeakMethod[_BeforeCommit]]] = (
-    WeakKeyDictionary()
-)
-
-
-def before_commit(engine: Engine, listener: _BeforeCommit) -> None:
-    """Call the bound method `listener(conn, notes)` at the end of each unit of work with
-    notes, on its connection, just before it commits: what it reads there is exactly what
-    the commit will publish. An exception it raises fails the write; held weakly."""
-    _before_commit_listeners.setdefault(engine, []).append(WeakMethod(listener))
-
-
-def _alive(registry: WeakKeyDictionary[Engine, list[WeakMethod[Any]]], engine: Engine) -> list[Any]:
-    listeners = []
-    for ref in list(registry.get(engine, ())):
-        listener = ref()
-        if listener is None:
-            registry[engine].remove(ref)
-        else:
-            listeners.append(listener)
-    return listeners
-
-
-def on_commit(engine: Engine, listener: _Listener) -> None:
-    """Call the bound method `listener(notes)` after each unit of work on `engine` commits
-    with notes (what services left in `conn.info[NOTES]`, e.g. the data versions they
-    bumped). Held weakly: an app that is gone stops listening."""
-    _commit_listeners.setdefault(engine, []).append(WeakMethod(listener))
-
-
-def note(conn: Connection, *items: Any) -> None:
-    """Leave notes for the after-commit listeners of this unit of work."""
+def note(conn: Connection, *items: tuple[int, str]) -> None:
+    """Leave notes for the commit listeners of this unit of work."""
     conn.info.setdefault(NOTES, set()).update(items)
 
 
-_writer_locks: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
-_writer_locks_guard = threading.Lock()
+class Database:
+    """An engine and what foyer hangs on it: commit listeners and the SQLite writer lock.
 
-
-def _sqlite_writer_lock(engine: Engine) -> AbstractContextManager[Any]:
-    if engine.dialect.name != "sqlite":
-        return nullcontext()
-    with _writer_locks_guard:
-        lock = _writer_locks.get(engine)
-        if lock is None:
-            lock = _writer_locks[engine] = threading.RLock()
-        return lock
-
-
-@contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Connection]:
-    """A write transaction that commits only when the block ends without an exception.
-
-    The one place foyer commits (cosmicpython's unit of work): services receive the
-    connection and never commit themselves, so a multi-step write is all or nothing.
-    After the commit, and only then, listeners get the notes the services left.
+    One per app (`create_app`), or per command; the listeners and the lock live here, not
+    in module globals keyed by engine, so an app that is gone takes them with it and two
+    apps in one test process only share them when they share this object.
     """
-    # SQLite takes one writer at a time. Writers of this process queue on a lock first:
-    # waiting in SQLite's busy handler instead means sleeping in growing steps (up to
-    # 100 ms each) and retrying, which under concurrent writes turned into second-long
-    # tails. Other processes still meet at the database lock (busy_timeout).
-    lock = _sqlite_writer_lock(engine)
-    with lock, engine.connect().execution_options(foyer_write=True) as conn:
-        try:
-            with conn.begin():
-                yield conn
-                pending = conn.info.get(NOTES)
-                if pending:
-                    for listener in _alive(_before_commit_listeners, engine):
-                        listener(conn, pending)
-        finally:
-            # conn.info lives with the pooled DBAPI connection: never leave notes behind.
-            notes: set[Any] = conn.info.pop(NOTES, set())
-    if notes:
-        for listener in _alive(_commit_listeners, engine):
-            listener(notes)
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._before_commit: list[BeforeCommit] = []
+        self._after_commit: list[AfterCommit] = []
+        # SQLite takes one writer at a time. Writers of this process queue on this lock
+        # first: waiting in SQLite's busy handler instead means sleeping in growing steps
+        # (up to 100 ms each) and retrying, which under concurrent writes turned into
+        # second-long tails. Other processes still meet at the database lock (busy_timeout).
+        self._writer_lock: AbstractContextManager[Any] = (
+            threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+
+    def before_commit(self, listener: BeforeCommit) -> None:
+        """Call `listener(conn, notes)` at the end of each unit of work with notes, on its
+        connection, just before it commits: what it reads there is exactly what the commit
+        will publish. An exception it raises fails the write."""
+        self._before_commit.append(listener)
+
+    def after_commit(self, listener: AfterCommit) -> None:
+        """Call `listener(notes)` after each unit of work with notes commits (what services
+        left with `note`, e.g. the data versions they bumped)."""
+        self._after_commit.append(listener)
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A connection for reads; its transaction is rolled back at the end."""
+        return read_connection(self.engine)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Connection]:
+        """A write transaction that commits only when the block ends without an exception.
+
+        The one place foyer commits (cosmicpython's unit of work): services receive the
+        connection and never commit themselves, so a multi-step write is all or nothing.
+        After the commit, and only then, the after-commit listeners get the notes the
+        services left.
+        """
+        with self._writer_lock, self.engine.connect().execution_options(foyer_write=True) as conn:
+            try:
+                with conn.begin():
+                    yield conn
+                    pending: Notes | None = conn.info.get(NOTES)
+                    if pending:
+                        for before in self._before_commit:
+                            before(conn, pending)
+            finally:
+                # conn.info lives with the pooled DBAPI connection: never leave notes behind.
+                notes: Notes = conn.info.pop(NOTES, set())
+        if notes:
+            for after in self._after_commit:
+                after(notes)

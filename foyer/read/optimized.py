@@ -26,7 +26,8 @@ from foyer.domain.summary import dashboard_summary, provisions_calculation, slim
 from foyer.domain.vocabulary import ExpenseType
 from foyer.money import to_money
 from foyer.months import previous_month
-from foyer.read.reference import (
+from foyer.read.shapes import (
+    JSON,
     TOP_N,
     debit_stats,
     drill_down_details_view,
@@ -35,8 +36,6 @@ from foyer.read.reference import (
     trend_months,
 )
 from foyer.services.aggregates import MONTH_COLUMNS
-
-JSON = dict[str, Any]
 
 _month_cols = [agg_month.c[name] for name in MONTH_COLUMNS]
 _config_cols = [household_config.c[name] for name in CONFIG_FIELDS]

@@ -32,9 +32,9 @@ from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import household, metadata, transaction_tag, user_account
 from foyer.months import add_months, previous_month
 from foyer.read import optimized as q
+from foyer.read.transactions import SORT_COLUMNS, TransactionFilter, listing_query, tags_query
 from foyer.services.aggregates import TABLES as AGGREGATE_TABLES
 from foyer.services.aggregates import extreme_query
-from foyer.services.transactions import SORTS, TransactionFilter, listing_query, tags_query
 from foyer.services.versions import versions_query
 
 ROW_TABLES = frozenset({t.name, transaction_tag.name})
@@ -77,7 +77,7 @@ def find_sample(conn: Connection) -> Sample:
     ).one()
     cursors = {}
     page_ids: tuple[int, ...] = ()
-    for sort, (column, _desc) in SORTS.items():
+    for sort, (column, _desc) in SORT_COLUMNS.items():
         rows = conn.execute(listing_query(household_id, TransactionFilter(), sort, PAGE - 1)).all()
         if rows:
             last = rows[-1]
@@ -106,7 +106,7 @@ def registered(s: Sample) -> Iterator[tuple[str, Executable]]:
         ),
     }
     for name, filters in listings.items():
-        for sort in SORTS:
+        for sort in SORT_COLUMNS:
             yield f"{name}, {sort}, page 1", listing_query(h, filters, sort, PAGE)
             after = s.cursors.get(sort)
             if after is not None:

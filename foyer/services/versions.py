@@ -73,14 +73,15 @@ def _bump_statement(dialect: str) -> Any:
 
 def bump(conn: Connection, household_id: int, scopes: Iterable[str]) -> None:
     """Give each scope a new version, on the caller's transaction (sorted: lock order)."""
-    rows = [
-        {"household_id": household_id, "scope": scope, "version": secrets.randbits(62) + 1}
-        for scope in sorted(set(scopes))
-    ]
-    if rows:
+    ordered = sorted(set(scopes))
+    if ordered:
+        rows = [
+            {"household_id": household_id, "scope": scope, "version": secrets.randbits(62) + 1}
+            for scope in ordered
+        ]
         conn.execute(_bump_statement(conn.dialect.name), rows)
         # After the commit, listeners (the cache warmer) learn what changed.
-        note(conn, *((household_id, row["scope"]) for row in rows))
+        note(conn, *((household_id, scope) for scope in ordered))
 
 
 def bump_households(conn: Connection, scopes: dict[int, set[str]]) -> None:
@@ -100,15 +101,22 @@ def versions_query(household_id: int, scopes: Sequence[str]) -> Select[Any]:
 
 
 @functools.cache
-def _read_sql(dialect: str, count: int) -> str:
-    # `versions_query` as driver SQL, one string per dialect and scope count: this runs on
-    # every cached request. foyer.read.plans checks `versions_query`'s plan.
-    mark = "?" if dialect == "sqlite" else "%s"
-    scopes = ", ".join([mark] * count)
-    return (
-        "SELECT scope, version FROM data_version "  # noqa: S608 (no input in the text)
-        f"WHERE household_id = {mark} AND scope IN ({scopes})"
+def read_sql(dialect: str, count: int) -> str:
+    """`versions_query` compiled once per dialect and scope count, for the driver's cursor:
+    this runs on every cached request. Compiled from the Core statement, so the query
+    foyer.read.plans checks is the one that runs (tests/read/test_plans.py checks this)."""
+    # The dialects the drivers' cursors speak: qmark (sqlite3), format (psycopg).
+    make: Any = sqlite.dialect if dialect == "sqlite" else postgresql.psycopg.dialect
+    positional = make(paramstyle="qmark" if dialect == "sqlite" else "format")
+    placeholders = [f"s{i}" for i in range(count)]
+    compiled = versions_query(0, placeholders).compile(
+        dialect=positional, compile_kwargs={"render_postcompile": True}
     )
+    # The driver call passes (household_id, *scopes): the statement must bind them so.
+    assert compiled.positiontup is not None
+    assert len(compiled.positiontup) == count + 1
+    assert compiled.positiontup[0].startswith("household_id")
+    return str(compiled)
 
 
 def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
@@ -119,7 +127,7 @@ def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str
     raw: Any = conn.connection.dbapi_connection
     cursor = raw.cursor()
     try:
-        cursor.execute(_read_sql(conn.dialect.name, len(scopes)), (household_id, *scopes))
+        cursor.execute(read_sql(conn.dialect.name, len(scopes)), (household_id, *scopes))
         found = dict(cursor.fetchall())
     finally:
         cursor.close()
@@ -129,6 +137,6 @@ def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str
 async def read_async(conn: Any, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
     """`read` on an async psycopg connection (PostgreSQL, from the event loop)."""
     async with conn.cursor() as cursor:
-        await cursor.execute(_read_sql("postgresql", len(scopes)), (household_id, *scopes))
+        await cursor.execute(read_sql("postgresql", len(scopes)), (household_id, *scopes))
         found = dict(await cursor.fetchall())
     return {scope: int(found.get(scope, 0)) for scope in scopes}

@@ -1,17 +1,17 @@
-"""One router per resource; `api_router` assembles them under /api/v1."""
+"""One router per resource; `api_router` assembles them under /api/v1.
+
+The cached views' routes come first, generated from their declarations
+(`foyer.api.routes.views`): /transactions/{transaction_id} would otherwise take
+/transactions/hierarchy.
+"""
 
 from fastapi import APIRouter
 
-from foyer.api.routes import (
-    analytics,
-    auth,
-    config,
-    dashboard,
-    fixed_lines,
-    provisions,
-    transactions,
-)
+from foyer.api.routes import auth, config, fixed_lines, provisions, transactions
+from foyer.api.routes.views import view_router
 
-api_router = APIRouter(prefix="/api/v1")
-for module in (auth, config, fixed_lines, provisions, transactions, dashboard, analytics):
+API_PREFIX = "/api/v1"
+api_router = APIRouter(prefix=API_PREFIX)
+api_router.include_router(view_router())
+for module in (auth, config, fixed_lines, provisions, transactions):
     api_router.include_router(module.router)

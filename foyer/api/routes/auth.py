@@ -11,7 +11,6 @@ from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError
 from foyer.auth.security import issue_token
 from foyer.auth.service import authenticate, get_user
-from foyer.db.engine import read_connection
 from foyer.schemas.auth import MeRead, TokenRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -29,7 +28,7 @@ def create_token(
         raise ApiError(
             429, "too many failed logins; try again later", headers={"Retry-After": str(wait)}
         )
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         user = authenticate(conn, email=form.username, password=form.password)
     if user is None:
         throttle.record_failure(form.username, client)
@@ -44,7 +43,7 @@ def create_token(
 @router.get("/me", response_model=MeRead, responses={401: {}})
 def read_me(state: State, claims: Claims) -> MeRead:
     """The user the token belongs to."""
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         user = get_user(conn, claims.user_id)
     if user is None or user.household_id != claims.household_id:
         raise ApiError(401, "user no longer exists", headers={"WWW-Authenticate": "Bearer"})

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from foyer.api.deps import Claims, State
-from foyer.db.engine import read_connection, unit_of_work
 from foyer.schemas.config import ConfigRead, ConfigUpdate
 from foyer.services import budget
 
@@ -16,14 +15,14 @@ router = APIRouter(prefix="/config", tags=["config"])
 
 @router.get("", response_model=ConfigRead)
 def get_config(state: State, claims: Claims) -> dict[str, Any]:
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         return budget.get_config(conn, household_id=claims.household_id)
 
 
 @router.put("", response_model=ConfigRead)
 def update_config(state: State, claims: Claims, body: ConfigUpdate) -> dict[str, Any]:
     """Change the configuration; fields left out (or null) keep their current value."""
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         return budget.update_config(
             conn, household_id=claims.household_id, changes=body.model_dump(exclude_none=True)
         )

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
-from foyer.db.engine import read_connection, unit_of_work
 from foyer.schemas.budget_items import FixedLineCreate, FixedLineRead, FixedLineUpdate
 from foyer.schemas.common import Items
 from foyer.services import budget
@@ -21,21 +20,21 @@ WHAT = "fixed line"
 
 @router.get("", response_model=Items[FixedLineRead])
 def list_fixed_lines(state: State, claims: Claims) -> dict[str, Any]:
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         lines = fixed_lines.list(conn, household_id=claims.household_id)
     return {"items": [budget.fixed_line_read(line) for line in lines]}
 
 
 @router.post("", response_model=FixedLineRead, status_code=201)
 def create_fixed_line(state: State, claims: Claims, body: FixedLineCreate) -> dict[str, Any]:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         line = fixed_lines.create(conn, household_id=claims.household_id, data=body.model_dump())
     return budget.fixed_line_read(line)
 
 
 @router.get("/{line_id}", response_model=FixedLineRead, responses={404: {}})
 def get_fixed_line(state: State, claims: Claims, line_id: int) -> dict[str, Any]:
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         line = fixed_lines.get(conn, household_id=claims.household_id, item_id=line_id)
     if line is None:
         raise not_found(WHAT)
@@ -46,7 +45,7 @@ def get_fixed_line(state: State, claims: Claims, line_id: int) -> dict[str, Any]
 def replace_fixed_line(
     state: State, claims: Claims, line_id: int, body: FixedLineCreate
 ) -> dict[str, Any]:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         line = fixed_lines.replace(
             conn, household_id=claims.household_id, item_id=line_id, data=body.model_dump()
         )
@@ -60,7 +59,7 @@ def update_fixed_line(
     state: State, claims: Claims, line_id: int, body: FixedLineUpdate
 ) -> dict[str, Any]:
     """Change some fields; the result must still be a valid fixed line."""
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         current = fixed_lines.get(conn, household_id=claims.household_id, item_id=line_id)
         if current is None:
             raise not_found(WHAT)
@@ -79,7 +78,7 @@ def update_fixed_line(
 
 @router.delete("/{line_id}", status_code=204, responses={404: {}})
 def delete_fixed_line(state: State, claims: Claims, line_id: int) -> Response:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         if not fixed_lines.delete(conn, household_id=claims.household_id, item_id=line_id):
             raise not_found(WHAT)
     return Response(status_code=204)

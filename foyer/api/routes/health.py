@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
@@ -25,7 +25,7 @@ async def health() -> dict[str, str]:
 def ready(state: State) -> Any:
     checks: dict[str, str] = {}
     try:
-        with state.engine.connect() as conn:
+        with state.database.read() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # any failure means "not ready"; the reason is reported
@@ -44,7 +44,7 @@ def ready(state: State) -> Any:
 
 
 @router.get("/metrics", response_class=Response)
-def metrics() -> Response:
-    """This process's counters in the Prometheus text format (cache events per view and
-    tier). With several workers each answers for itself; scrape each, or run one."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(state: State) -> Response:
+    """This app's counters in the Prometheus text format (cache events per view and tier,
+    view times). With several workers each answers for itself; scrape each, or run one."""
+    return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import ValidationError
 
-from foyer.api.cached import view_endpoint
-from foyer.api.deps import Claims, MonthQuery, State
+from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
-from foyer.db.engine import read_connection, unit_of_work
 from foyer.schemas.budget_items import ProvisionCreate, ProvisionRead, ProvisionUpdate
 from foyer.schemas.common import Items
-from foyer.schemas.dashboard import ProvisionCalculation
 from foyer.services import budget
 from foyer.services.budget import provisions
 
@@ -23,32 +20,21 @@ WHAT = "provision"
 
 @router.get("", response_model=Items[ProvisionRead])
 def list_provisions(state: State, claims: Claims) -> dict[str, Any]:
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         items = provisions.list(conn, household_id=claims.household_id)
     return {"items": [budget.provision_read(item) for item in items]}
 
 
-@router.get("/calculate", response_model=ProvisionCalculation)
-async def calculate_provisions(
-    request: Request, state: State, claims: Claims, month: MonthQuery
-) -> Response:
-    """Monthly amounts and member shares of the provisions counted in `month`."""
-    household_id = claims.household_id
-    return await view_endpoint(
-        request, state, "provisions_calculate", household_id, {"month": month}
-    )
-
-
 @router.post("", response_model=ProvisionRead, status_code=201)
 def create_provision(state: State, claims: Claims, body: ProvisionCreate) -> dict[str, Any]:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         item = provisions.create(conn, household_id=claims.household_id, data=body.model_dump())
     return budget.provision_read(item)
 
 
 @router.get("/{provision_id}", response_model=ProvisionRead, responses={404: {}})
 def get_provision(state: State, claims: Claims, provision_id: int) -> dict[str, Any]:
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         item = provisions.get(conn, household_id=claims.household_id, item_id=provision_id)
     if item is None:
         raise not_found(WHAT)
@@ -59,7 +45,7 @@ def get_provision(state: State, claims: Claims, provision_id: int) -> dict[str, 
 def replace_provision(
     state: State, claims: Claims, provision_id: int, body: ProvisionCreate
 ) -> dict[str, Any]:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         item = provisions.replace(
             conn, household_id=claims.household_id, item_id=provision_id, data=body.model_dump()
         )
@@ -73,7 +59,7 @@ def update_provision(
     state: State, claims: Claims, provision_id: int, body: ProvisionUpdate
 ) -> dict[str, Any]:
     """Change some fields; the result must still be a valid provision."""
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         current = provisions.get(conn, household_id=claims.household_id, item_id=provision_id)
         if current is None:
             raise not_found(WHAT)
@@ -92,7 +78,7 @@ def update_provision(
 
 @router.delete("/{provision_id}", status_code=204, responses={404: {}})
 def delete_provision(state: State, claims: Claims, provision_id: int) -> Response:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         if not provisions.delete(conn, household_id=claims.household_id, item_id=provision_id):
             raise not_found(WHAT)
     return Response(status_code=204)

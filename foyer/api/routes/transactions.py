@@ -1,20 +1,24 @@
-"""/transactions: create (one or bulk), read, patch, delete, keyset listing, hierarchy."""
+"""/transactions: create (one or bulk), read, patch, delete, keyset listing.
+
+The hierarchy (/transactions/hierarchy) is a cached view: `foyer.cache.views`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from foyer.api.cached import view_endpoint
-from foyer.api.deps import AppState, Claims, MonthQuery, State, checked_month
+from foyer.api.deps import AppState, Claims, State
 from foyer.api.errors import ApiError, not_found
-from foyer.api.pagination import keyset_page
-from foyer.db.engine import read_connection, unit_of_work
+from foyer.api.params import Cursor, Limit
+from foyer.cache.params import check_month
 from foyer.domain.vocabulary import ExpenseType, Sort
+from foyer.money import to_cents
+from foyer.read import transactions as read
+from foyer.read.transactions import TransactionFilter, keyset_page
 from foyer.schemas.transactions import (
     TRANSACTION_FIELDS,
-    HierarchyParent,
     TransactionBulkCreate,
     TransactionBulkCreated,
     TransactionCreate,
@@ -23,13 +27,10 @@ from foyer.schemas.transactions import (
     TransactionUpdate,
 )
 from foyer.services import transactions as service
-from foyer.services.transactions import TransactionFilter
+from foyer.services.transactions import NewTransaction, TransactionChanges
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 WHAT = "transaction"
-MAX_LIMIT = 500
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–500.")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
 Fields = Annotated[
     str | None, Query(description="Comma list of fields to return.", examples=["id,date,amount"])
 ]
@@ -61,7 +62,7 @@ def page_response(
 ) -> dict[str, Any]:
     """One keyset page as SPEC §5 describes it (shared with the drill-down)."""
     wanted = parse_fields(fields)
-    with read_connection(state.engine) as conn:
+    with state.database.read() as conn:
         return keyset_page(
             conn,
             state.cursors,
@@ -94,7 +95,7 @@ def list_transactions(
 ) -> dict[str, Any]:
     """Filtered, keyset-paginated transactions; ties in the sort order break on id."""
     filters = TransactionFilter(
-        month=None if month is None else checked_month(month, "month"),
+        month=None if month is None else check_month(month, "month"),
         category=category,
         category_parent=category_parent,
         expense_type=expense_type,
@@ -113,13 +114,29 @@ def list_transactions(
     )
 
 
+def new_transaction(body: TransactionCreate) -> NewTransaction:
+    """The service's input for a create body: the amount in cents."""
+    return NewTransaction(
+        date=body.date,
+        label=body.label,
+        amount_cents=to_cents(body.amount),
+        category=body.category,
+        category_parent=body.category_parent,
+        account=body.account,
+        exclude=body.exclude,
+        expense_type=body.expense_type,
+        tags=body.tags,
+        import_id=body.import_id,
+    )
+
+
 @router.post("", response_model=TransactionRead, status_code=201)
 def create_transaction(state: State, claims: Claims, body: TransactionCreate) -> dict[str, Any]:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         (new_id,) = service.insert_transactions(
-            conn, household_id=claims.household_id, items=[body.model_dump()]
+            conn, household_id=claims.household_id, items=[new_transaction(body)]
         )
-        created = service.get_transaction(
+        created = read.get_transaction(
             conn, household_id=claims.household_id, transaction_id=new_id
         )
     assert created is not None
@@ -131,25 +148,16 @@ def create_transactions_bulk(
     state: State, claims: Claims, body: TransactionBulkCreate
 ) -> dict[str, Any]:
     """Insert up to 10,000 transactions at once, all or nothing; ids in input order."""
-    items = [item.model_dump() for item in body.items]
-    with unit_of_work(state.engine) as conn:
+    items = [new_transaction(item) for item in body.items]
+    with state.database.unit_of_work() as conn:
         ids = service.insert_transactions(conn, household_id=claims.household_id, items=items)
     return {"created": len(ids), "ids": ids}
 
 
-@router.get("/hierarchy", response_model=list[HierarchyParent])
-async def get_hierarchy(
-    request: Request, state: State, claims: Claims, month: MonthQuery
-) -> Response:
-    """Debits not excluded, by category_parent then category, largest first."""
-    household_id = claims.household_id
-    return await view_endpoint(request, state, "hierarchy", household_id, {"month": month})
-
-
 @router.get("/{transaction_id}", response_model=TransactionRead, responses={404: {}})
 def get_transaction(state: State, claims: Claims, transaction_id: int) -> dict[str, Any]:
-    with read_connection(state.engine) as conn:
-        found = service.get_transaction(
+    with state.database.read() as conn:
+        found = read.get_transaction(
             conn, household_id=claims.household_id, transaction_id=transaction_id
         )
     if found is None:
@@ -162,13 +170,27 @@ def update_transaction(
     state: State, claims: Claims, transaction_id: int, body: TransactionUpdate
 ) -> dict[str, Any]:
     """Change category, category_parent, exclude, expense_type, tags or label."""
-    changes = body.model_dump(exclude_unset=True)
-    nulls = [k for k, v in changes.items() if v is None]
+    sent = body.model_dump(exclude_unset=True)
+    nulls = [k for k, v in sent.items() if v is None]
     if nulls:
         raise ApiError(422, f"{nulls[0]}: may not be null", details={"fields": nulls})
-    with unit_of_work(state.engine) as conn:
-        updated = service.update_transaction(
-            conn, household_id=claims.household_id, transaction_id=transaction_id, changes=changes
+    patch = TransactionChanges(
+        category=body.category,
+        category_parent=body.category_parent,
+        exclude=body.exclude,
+        expense_type=body.expense_type,
+        label=body.label,
+        tags=body.tags,
+    )
+    household_id = claims.household_id
+    with state.database.unit_of_work() as conn:
+        found = service.update_transaction(
+            conn, household_id=household_id, transaction_id=transaction_id, changes=patch
+        )
+        updated = (
+            read.get_transaction(conn, household_id=household_id, transaction_id=transaction_id)
+            if found
+            else None
         )
     if updated is None:
         raise not_found(WHAT)
@@ -177,7 +199,7 @@ def update_transaction(
 
 @router.delete("/{transaction_id}", status_code=204, responses={404: {}})
 def delete_transaction(state: State, claims: Claims, transaction_id: int) -> Response:
-    with unit_of_work(state.engine) as conn:
+    with state.database.unit_of_work() as conn:
         if not service.delete_transaction(
             conn, household_id=claims.household_id, transaction_id=transaction_id
         ):

@@ -1,0 +1,203 @@
+"""Every cached view, declared once: its URL, parameters, data scopes, reader and schema.
+
+One `View` is everything foyer knows about a cached view. The HTTP layer derives the
+route (`foyer.api.routes.views`) and the fast path's parser (`foyer.api.fastpath`) from
+it; the cache derives keys from its scopes (`foyer.cache.answers`); the warmer recomputes
+it by name (`foyer.cache.warming`); `tests/api/test_view_schemas.py` validates its body
+against its `response` schema. Adding a view is one entry in `VIEWS` plus the reader
+methods it calls (docs/ARCHITECTURE.md, "Adding a cached view").
+
+Nothing here knows HTTP: parameters are named by kind (`ParamName`), and each kind's
+reading of a query string lives in `foyer.api.params`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from foyer.cache.params import MAX_TREND_MONTHS, ParamName, Params, check_month_range
+from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
+from foyer.months import months_between, previous_month
+from foyer.read.cursors import CursorCodec
+from foyer.read.protocol import DashboardReader
+from foyer.read.transactions import TransactionFilter, keyset_page
+from foyer.schemas import dashboard as ds
+from foyer.schemas.transactions import HierarchyParent, TransactionPage
+from foyer.services import versions
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What views are computed with."""
+
+    reader: DashboardReader
+    cursors: CursorCodec
+
+
+Compute = Callable[[Sources, Connection, int, Params], Any]
+
+
+def _no_check(_params: Params) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    name: str  # its metrics label and the first part of its cache keys
+    path: str  # under /api/v1; one trailing {category} at most
+    params: tuple[ParamName, ...]  # query parameters, in the order the API documents them
+    scopes: Callable[[Params], Sequence[str]]  # the data versions its body depends on
+    compute: Compute  # its body, computed on a read connection
+    response: object  # the type its body validates against, and the API docs show
+    summary: str  # one line for the API docs
+    level: str | None = None  # views sharing a path: the `level` that selects this one
+    check: Callable[[Params], None] = _no_check  # rules across parameters (ParamError)
+
+
+def expense_types_of(params: Params) -> list[ExpenseType]:
+    wanted = str(params["expense_types"]).split(",")
+    return [t for t in EXPENSE_TYPES if t in wanted]
+
+
+def _month(params: Params) -> str:
+    return str(params["month"])
+
+
+def _budget_and_totals(p: Params) -> Sequence[str]:
+    return (versions.BUDGET, versions.totals(_month(p)))
+
+
+def _categories(p: Params) -> Sequence[str]:
+    return (versions.categories(_month(p)),)
+
+
+def _drill_down_page(s: Sources, c: Connection, h: int, p: Params) -> Any:
+    month, category = _month(p), str(p["category"])
+    return keyset_page(
+        c,
+        s.cursors,
+        household_id=h,
+        filters=TransactionFilter(month=month, category=category, debits_only=True),
+        sort=str(p["sort"]),
+        limit=int(p["limit"]),
+        cursor=str(p["cursor"]) or None,
+    )
+
+
+DRILL_DOWN = "/dashboard/drill-down/{category}"
+MONTH: tuple[ParamName, ...] = ("month",)
+
+VIEWS: tuple[View, ...] = (
+    View(
+        name="summary",
+        path="/dashboard/summary",
+        params=MONTH,
+        scopes=_budget_and_totals,
+        compute=lambda s, c, h, p: s.reader.summary(c, household_id=h, month=_month(p)),
+        response=ds.SummaryRead,
+        summary="Who pays what this month: variable spending, fixed lines, provisions, actuals.",
+    ),
+    View(
+        name="slim_summary",
+        path="/dashboard/summary/slim",
+        params=MONTH,
+        scopes=_budget_and_totals,
+        compute=lambda s, c, h, p: s.reader.slim_summary(c, household_id=h, month=_month(p)),
+        response=ds.SlimSummaryRead,
+        summary="The summary's numbers without the lists, for a first paint.",
+    ),
+    View(
+        name="drill_down_summary",
+        path=DRILL_DOWN,
+        level="summary",
+        params=("month",),
+        # previous_total reads the month before
+        scopes=lambda p: (
+            versions.categories(_month(p)),
+            versions.categories(previous_month(_month(p))),
+        ),
+        compute=lambda s, c, h, p: s.reader.drill_down_summary(
+            c, household_id=h, category=str(p["category"]), month=_month(p)
+        ),
+        response=ds.DrillDownSummary,
+        summary="One category's debits (not excluded): totals, breakdowns, or a page of "
+        "transactions.",
+    ),
+    View(
+        name="drill_down_details",
+        path=DRILL_DOWN,
+        level="details",
+        params=("month",),
+        scopes=lambda p: (versions.details(_month(p)),),
+        compute=lambda s, c, h, p: s.reader.drill_down_details(
+            c, household_id=h, category=str(p["category"]), month=_month(p)
+        ),
+        response=ds.DrillDownDetails,
+        summary="One category's top tags and labels of the month.",
+    ),
+    View(
+        name="drill_down_page",
+        path=DRILL_DOWN,
+        level="transactions",
+        params=("month", "sort", "limit", "cursor"),
+        # its rows themselves, whatever changed in them
+        scopes=lambda p: (versions.rows(_month(p)),),
+        compute=_drill_down_page,
+        response=TransactionPage,
+        summary="One category's debits of the month, a keyset page at a time.",
+    ),
+    View(
+        name="trends",
+        path="/dashboard/trends",
+        params=("from", "to"),
+        scopes=lambda p: [versions.totals(m) for m in months_between(str(p["from"]), str(p["to"]))],
+        compute=lambda s, c, h, p: s.reader.trends(
+            c, household_id=h, start=str(p["from"]), end=str(p["to"])
+        ),
+        response=ds.TrendsRead,
+        summary=f"Month by month totals from `from` to `to` inclusive (at most "
+        f"{MAX_TREND_MONTHS} months).",
+        check=check_month_range,
+    ),
+    View(
+        name="hierarchy",
+        path="/transactions/hierarchy",
+        params=MONTH,
+        scopes=_categories,
+        compute=lambda s, c, h, p: s.reader.hierarchy(c, household_id=h, month=_month(p)),
+        response=list[HierarchyParent],
+        summary="Debits not excluded, by category_parent then category, largest first.",
+    ),
+    View(
+        name="analytics_categories",
+        path="/analytics/categories",
+        params=("month", "expense_types"),
+        scopes=_categories,
+        compute=lambda s, c, h, p: s.reader.analytics_categories(
+            c,
+            household_id=h,
+            month=_month(p),
+            expense_types=expense_types_of(p),
+        ),
+        response=ds.CategoryAnalytics,
+        summary="Debits not excluded by category and expense type: count, total, avg, min, max.",
+    ),
+    View(
+        name="provisions_calculate",
+        path="/provisions/calculate",
+        params=MONTH,
+        # provisions and config only, no transactions
+        scopes=lambda p: (versions.BUDGET,),
+        compute=lambda s, c, h, p: s.reader.provisions_calculate(
+            c, household_id=h, month=_month(p)
+        ),
+        response=ds.ProvisionCalculation,
+        summary="Monthly amounts and member shares of the provisions counted in `month`.",
+    ),
+)
+
+BY_NAME: dict[str, View] = {view.name: view for view in VIEWS}

@@ -1,0 +1,169 @@
+"""`foyer bench`: side-by-side load benchmarks of the dashboard's readers (docs/PERFORMANCE.md).
+
+A "reader" here is the dashboard read path a server runs (`FOYER_READER`: reference or
+optimized), not the SQLAlchemy engine. One server per configuration; `--cache`,
+`--warm-recent` give one value for all servers or one per reader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from foyer.cli.common import console
+
+if TYPE_CHECKING:
+    from foyer.bench.server import ServerConfig
+
+
+def server_configs(
+    readers: list[str],
+    caches: list[str],
+    workers: int,
+    redis: str | None,
+    warm_recent: list[str] | None = None,
+) -> list[ServerConfig]:
+    """One server configuration per reader, named by what differs between them."""
+    from foyer.bench.server import ServerConfig
+
+    def per_reader(values: list[str], option: str) -> list[str]:
+        values = values * len(readers) if len(values) == 1 else values
+        if len(values) != len(readers):
+            raise typer.BadParameter(f"{option}: once or once per reader")
+        return values
+
+    caches = per_reader(caches, "--cache")
+    if not set(caches) <= {"on", "off"}:
+        raise typer.BadParameter("--cache: on or off")
+    warms = per_reader(warm_recent or ["32"], "--warm-recent")
+    if not all(w.isdigit() for w in warms):
+        raise typer.BadParameter("--warm-recent: whole numbers")
+    # Named after the reader, plus the cache and warming when they differ between them.
+    configs = []
+    for reader, on, warm in zip(readers, caches, warms, strict=True):
+        name = reader
+        if len(set(caches)) > 1 and on == "on":
+            name += "+cache"
+        if len(set(warms)) > 1 and on == "on" and warm == "0":
+            name += "+nowarm"
+        configs.append(
+            ServerConfig(
+                name,
+                reader=reader,
+                cache=on,
+                workers=workers,
+                redis_url=redis,
+                extra_env={"FOYER_CACHE_WARM_RECENT": warm},
+            )
+        )
+    if len({c.name for c in configs}) != len(configs):
+        raise typer.BadParameter("two servers would have the same configuration")
+    return configs
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def bench(
+    quick: Annotated[
+        bool, typer.Option(help="10k rows, 3 scenarios, 3 s cells (< 3 min).")
+    ] = False,
+    smoke: Annotated[bool, typer.Option(help="CI smoke: fail when a ratio regresses.")] = False,
+    micro: Annotated[
+        bool,
+        typer.Option(
+            help="In-process instead: aggregate write cost and keyset page depth "
+            "(--db may list both databases)."
+        ),
+    ] = False,
+    sizes: Annotated[str, typer.Option(help="Datasets: 10k,100k,1m,5m.")] = "10k,1m",
+    db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    readers: Annotated[
+        str, typer.Option(help="Readers (FOYER_READER) to compare, one server each.")
+    ] = "reference",
+    scenarios: Annotated[str, typer.Option(help="Scenario names (default all).")] = "",
+    concurrency: Annotated[str, typer.Option(help="Concurrent clients.")] = "1,10,25,50",
+    seconds: Annotated[float, typer.Option(min=0.5, help="Duration of one cell.")] = 10.0,
+    rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="Server worker processes.")] = 1,
+    cache: Annotated[
+        str,
+        typer.Option(
+            help="FOYER_CACHE of the servers: on or off, or one per reader "
+            "(--readers reference,optimized --cache off,on)."
+        ),
+    ] = "off",
+    redis: Annotated[
+        str | None, typer.Option(help="FOYER_REDIS_URL of the servers (unset: no Redis).")
+    ] = None,
+    warm_recent: Annotated[
+        str,
+        typer.Option(
+            help="FOYER_CACHE_WARM_RECENT of the servers, or one per reader "
+            "(--readers optimized,optimized --cache on --warm-recent 32,0)."
+        ),
+    ] = "32",
+    generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
+    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+) -> None:
+    """Benchmark foyer side by side (see docs/PERFORMANCE.md)."""
+    import datetime as dt
+    import sys
+
+    import orjson
+
+    from foyer.bench.load import have_wrk
+    from foyer.bench.report import aggregate, charts, growth, markdown, ratios
+    from foyer.bench.runner import Plan, run_plan
+    from foyer.bench.scenarios import BUILDERS
+    from foyer.bench.smoke import run_smoke
+    from foyer.cli.micro import run_micro
+
+    if smoke:
+        passed, rows = run_smoke(console)
+        for row in rows:
+            verdict = "ok" if row["ok"] else "REGRESSED"
+            console.print(
+                f"smoke {row['scenario']} c={row['concurrency']} {row['pair']}: throughput "
+                f"ratio {row['throughput_ratio']:.2f} (floor {row['floor']:.2f}) {verdict}"
+            )
+        raise typer.Exit(0 if passed else 1)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = out or Path("bench-results") / stamp
+    if micro:
+        run_micro(_csv(db), _csv(sizes), folder, "foyer " + " ".join(sys.argv[1:]))
+        return
+    plan = Plan(
+        sizes=_csv(sizes),
+        db=db,
+        configs=server_configs(_csv(readers), _csv(cache), workers, redis, _csv(warm_recent)),
+        scenarios=_csv(scenarios) or list(BUILDERS),
+        concurrency=[int(c) for c in _csv(concurrency)],
+        seconds=seconds,
+        rounds=rounds,
+        generator=generator,
+    )
+    if quick:
+        plan.sizes, plan.scenarios = ["10k"], ["summary", "drill_down", "mixed"]
+        plan.concurrency, plan.seconds = [1, 10, 50], 3.0
+    unknown = [s for s in plan.scenarios if s not in BUILDERS]
+    if unknown:
+        raise typer.BadParameter(f"unknown scenario(s) {unknown}; choose from {list(BUILDERS)}")
+    if plan.generator == "wrk" and not have_wrk():
+        raise typer.BadParameter(
+            "wrk is not installed (apt-get install wrk), or use --generator python"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    data = run_plan(plan, console)
+    cells = aggregate(data["results"])
+    data["ratios"] = ratios(cells)
+    data["growth"] = growth(cells)
+    command = "foyer " + " ".join(sys.argv[1:])
+    data["meta"]["command"] = command
+    (folder / "results.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    (folder / "report.md").write_text(markdown(data, cells, command))
+    pictures = charts(cells, folder)
+    console.print(f"wrote {folder}/results.json, report.md and {len(pictures)} charts")
