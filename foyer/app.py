@@ -30,7 +30,7 @@ from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import TokenReader, resolve_secret, stored_value
 from foyer.cache.answers import ViewAnswers
-from foyer.cache.loop import LoopVersions
+from foyer.cache.loop import LoopStamps
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
 from foyer.cache.views import Sources
 from foyer.cache.warming import Warmer
@@ -91,7 +91,7 @@ def make_state(settings: Settings, database: Database) -> AppState:
     views = ViewAnswers(
         database=database,
         cache=cache,
-        loop_versions=LoopVersions(settings, database.engine),
+        loop_stamps=LoopStamps(settings, database.engine),
         sources=sources,
         warmer=warmer,
     )
@@ -127,7 +127,7 @@ def create_app(
         state.warmer.at_start(settings.cache_warm_households)
         yield
         state.warmer.close()
-        await state.views.loop_versions.aclose()
+        await state.views.loop_stamps.aclose()
 
     app = FastAPI(
         title="foyer",

@@ -31,7 +31,7 @@ from foyer.db.schema import agg_category, agg_month, household_config
 from foyer.domain.vocabulary import EXPENSE_TYPES
 from foyer.months import month_of
 from foyer.read import OptimizedReader, ReferenceReader
-from foyer.services import aggregates, budget, versions
+from foyer.services import aggregates, budget, stamps
 from foyer.services import transactions as tx
 from foyer.services.transactions import NewRow
 from tests.factories import Api, make_transaction, unit_of_work
@@ -295,7 +295,7 @@ def test_verify_reports_drift_and_rebuild_repairs_it(api: Api, engine: Engine) -
     assert counts == {"agg_month": 1, "agg_category": 1, "agg_tag": 1, "agg_label": 1}
     with read_connection(engine) as conn:
         assert aggregates.verify(conn) == []
-    # The rebuild gave the months new data versions: the damaged entry is not served.
+    # The rebuild gave the months new data stamps: the damaged entry is not served.
     assert api.ok("/transactions/hierarchy", month="2025-06") != damaged
 
 
@@ -472,26 +472,26 @@ def test_views_stay_within_their_query_budget(
 def test_a_cached_summary_costs_one_query_and_a_revalidation_too(
     api: Api, count_queries: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The data-version lookup runs on the driver's cursor (foyer.services.versions.read),
+    # The data-stamp lookup runs on the driver's cursor (foyer.services.stamps.read),
     # out of SQLAlchemy's sight: count it by wrapping it.
     lookups: list[int] = []
-    real_read = versions.read
+    real_read = stamps.read
 
     def counted(*args: Any) -> dict[str, int]:
         # Requests only: warmers (this app's, or one of an earlier test still alive on
-        # this engine) read versions on their own thread.
+        # this engine) read stamps on their own thread.
         if not threading.current_thread().name.startswith("foyer-warm"):
             lookups.append(1)
         return real_read(*args)
 
-    real_read_async = versions.read_async
+    real_read_async = stamps.read_async
 
     async def counted_async(*args: Any) -> dict[str, int]:  # PostgreSQL, on the event loop
         lookups.append(1)
         return await real_read_async(*args)
 
-    monkeypatch.setattr(versions, "read", counted)
-    monkeypatch.setattr(versions, "read_async", counted_async)
+    monkeypatch.setattr(stamps, "read", counted)
+    monkeypatch.setattr(stamps, "read_async", counted_async)
     api.create_transactions(make_transaction(), make_transaction(amount=12))
     # A warmer may have cached it already (household ids are reused between tests and
     # warmers re-warm what was read): start from an empty L1.
@@ -499,14 +499,14 @@ def test_a_cached_summary_costs_one_query_and_a_revalidation_too(
     state.warmer.wait()
     state.cache.clear_l1()
     count_queries.clear()
-    lookups.clear()  # the write's own warm-up read versions too
+    lookups.clear()  # the write's own warm-up read stamps too
     first = api.get("/dashboard/summary", month="2025-06")
-    # A miss: the fast path (foyer.api.fastpath) reads the versions, finds no entry and
+    # A miss: the fast path (foyer.api.fastpath) reads the stamps, finds no entry and
     # passes the request on; the route reads them again and computes.
     assert (len(lookups), len(count_queries)) == (2, ENGINE_BUDGET["summary"])
     count_queries.clear()
     assert api.get("/dashboard/summary", month="2025-06").content == first.content
-    assert (len(lookups), len(count_queries)) == (3, 0)  # a hit: the versions only
+    assert (len(lookups), len(count_queries)) == (3, 0)  # a hit: the stamps only
     again = api.client.get(
         "/api/v1/dashboard/summary",
         params={"month": "2025-06"},

@@ -3,7 +3,7 @@
 1,000 randomised pairs: a view is read (and so cached) through both servers, a write goes
 through server A, and the same view read through server B must equal a fresh computation
 from the database. Run with Redis as the shared L2, and with L1 only (no Redis: each
-process keeps its own entries; the data versions read from the database keep them fresh).
+process keeps its own entries; the data stamps read from the database keep them fresh).
 """
 
 from __future__ import annotations

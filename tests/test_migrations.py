@@ -121,3 +121,31 @@ def test_upgrade_fills_aggregates_from_existing_rows(scratch_url: str) -> None:
             assert [tuple(m) for m in months] == [("2025-01", 4), ("2025-02", 1)]
     finally:
         engine.dispose()
+
+
+def test_stamps_keep_their_values_across_the_rename(scratch_url: str) -> None:
+    # 0005 renames data_version to data_stamp: cached entries and ETags stay valid.
+    engine = _engine(scratch_url)
+    try:
+        upgrade(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO household (id, name, created_at) VALUES (7, 'h', :now)"),
+                {"now": NOW},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO data_version (household_id, scope, version) "
+                    "VALUES (7, '2025-06', 123456789012)"
+                )
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT household_id, scope, stamp FROM data_stamp")).all()
+        assert [tuple(r) for r in rows] == [(7, "2025-06", 123456789012)]
+        downgrade(engine, "0004")
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT version FROM data_version")).scalar_one()
+        assert back == 123456789012
+    finally:
+        engine.dispose()

@@ -1,6 +1,6 @@
 """How the API answers a cached view: a 304, an L1 hit on the event loop, or a fill.
 
-The one database read of a hit is its data versions' primary-key lookup on the event
+The one database read of a hit is its data stamps' primary-key lookup on the event
 loop's own connection (~10 µs on SQLite), cheaper than the threadpool hop it saves. A
 miss goes to the threadpool (L2, else compute). Shared by the generated view routes
 (`foyer.api.routes.views`) and the fast path (`foyer.api.fastpath`), so both answer the

@@ -1,13 +1,13 @@
-"""How a cached view's body is found: data versions → key → L1, else L2, else computed.
+"""How a cached view's body is found: data stamps → key → L1, else L2, else computed.
 
-1. Read the data versions the view depends on (one primary-key query).
+1. Read the data stamps the view depends on (one primary-key query).
 2. Build its key and ETag (`foyer.cache.keys.cache_key`). The HTTP layer answers 304 when
    the client already holds that ETag, with no further work.
 3. Otherwise take the body from L1 (`peek`, on the event loop), then L2, else compute it
    once (single-flight) and fill both (`fill`, on a worker thread); bodies are orjson
    bytes, kept gzipped too when over 1 KB.
 
-The versions are read before the body, on the same connection or an earlier one: an
+The stamps are read before the body, on the same connection or an earlier one: an
 entry can hold data newer than its key, never older. Nothing here knows HTTP: the
 answers' conditional handling lives in `foyer.api.conditional`.
 """
@@ -21,26 +21,26 @@ import orjson
 from sqlalchemy import Connection
 
 from foyer.cache.keys import CacheKey, cache_key
-from foyer.cache.loop import LoopVersions
+from foyer.cache.loop import LoopStamps
 from foyer.cache.params import Params
 from foyer.cache.store import Entry, TieredCache
 from foyer.cache.views import Sources, View
 from foyer.db.engine import Database
-from foyer.services import versions
+from foyer.services import stamps
 
 if TYPE_CHECKING:  # the warmer builds its keys and entries with this module's functions
     from foyer.cache.warming import Warmer
 
 
 def key_from(current: Mapping[str, int], view: View, household_id: int, params: Params) -> CacheKey:
-    """The view's key from versions already read (a superset of its scopes)."""
+    """The view's key from stamps already read (a superset of its scopes)."""
     scopes = view.scopes(params)
     return cache_key(view.name, household_id, params, {scope: current[scope] for scope in scopes})
 
 
 def key_on(conn: Connection, view: View, household_id: int, params: Params) -> CacheKey:
-    """The view's key, its scopes' versions read on `conn` (one primary-key read)."""
-    current = versions.read(conn, household_id, view.scopes(params))
+    """The view's key, its scopes' stamps read on `conn` (one primary-key read)."""
+    current = stamps.read(conn, household_id, view.scopes(params))
     return cache_key(view.name, household_id, params, current)
 
 
@@ -73,20 +73,20 @@ class ViewAnswers:
         *,
         database: Database,
         cache: TieredCache,
-        loop_versions: LoopVersions,
+        loop_stamps: LoopStamps,
         sources: Sources,
         warmer: Warmer,
     ) -> None:
         self.database = database
         self.cache = cache
-        self.loop_versions = loop_versions
+        self.loop_stamps = loop_stamps
         self.sources = sources
         self.warmer = warmer
 
     async def key(self, view: View, household_id: int, params: Params) -> CacheKey:
         """The view's current key. On the event loop's own connections (SQLite: in-process;
         PostgreSQL: awaited), so a busy main pool never blocks the loop."""
-        current = await self.loop_versions.read(household_id, view.scopes(params))
+        current = await self.loop_stamps.read(household_id, view.scopes(params))
         return cache_key(view.name, household_id, params, current)
 
     def peek(self, view: View, key: CacheKey) -> Entry | None:

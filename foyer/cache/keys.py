@@ -1,4 +1,4 @@
-"""Every cache key and ETag comes from `cache_key`: view, household, parameters, versions.
+"""Every cache key and ETag comes from `cache_key`: view, household, parameters, stamps.
 
 The parts are encoded as canonical JSON (sorted, typed) before hashing, so two different
 requests can only share a key if SHA-256 collides; the readable prefix (view, household)
@@ -29,10 +29,10 @@ def cache_key(
     view: str,
     household_id: int,
     params: Mapping[str, str | int | None],
-    versions: Mapping[str, int],
+    stamps: Mapping[str, int],
 ) -> CacheKey:
     canonical = orjson.dumps(
-        [FORMAT, view, household_id, sorted(params.items()), sorted(versions.items())]
+        [FORMAT, view, household_id, sorted(params.items()), sorted(stamps.items())]
     )
     digest = hashlib.sha256(canonical).hexdigest()[:40]
     return CacheKey(f"foyer:c{FORMAT}:{view}:{household_id}:{digest}", f'"{digest}"')

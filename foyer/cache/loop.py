@@ -1,4 +1,4 @@
-"""The event loop's own database connections, for the data-version reads of cache hits."""
+"""The event loop's own database connections, for the data-stamp reads of cache hits."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from foyer.db.engine import make_engine, read_connection
-from foyer.services import versions
+from foyer.services import stamps
 from foyer.settings import Settings
 
 
-class LoopVersions:
+class LoopStamps:
     """The event loop's own connections, for the one read it does itself: the data
-    versions of a cached view (`foyer.cache.answers.ViewAnswers.key`).
+    stamps of a cached view (`foyer.cache.answers.ViewAnswers.key`).
 
     Why its own: the loop must never wait for a pooled connection. With every connection
     of the main pool busy on the threadpool, a checkout there would block the loop — and
@@ -44,13 +44,13 @@ class LoopVersions:
         self._opening: asyncio.Lock | None = None
 
     async def read(self, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
-        """The current data version of each scope, read without waiting for the main pool."""
+        """The current data stamp of each scope, read without waiting for the main pool."""
         if self._main.dialect.name != "postgresql":
             with self._connect() as conn:
-                return versions.read(conn, household_id, scopes)
+                return stamps.read(conn, household_id, scopes)
         pool = await self._async_pool()
         async with pool.connection() as conn:
-            return await versions.read_async(conn, household_id, scopes)
+            return await stamps.read_async(conn, household_id, scopes)
 
     def _connect(self) -> AbstractContextManager[Connection]:
         if self._engine is None:

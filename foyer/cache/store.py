@@ -9,7 +9,7 @@
   comes from the versioned keys, not from Redis.
 - Single-flight: concurrent misses of one key in this process wait for one computation.
 
-Entries are immutable (their key names the data version), so there is nothing to
+Entries are immutable (their key names the data stamp), so there is nothing to
 invalidate; FOYER_CACHE=off computes every time.
 """
 

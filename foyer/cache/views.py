@@ -27,7 +27,7 @@ from foyer.read.protocol import DashboardReader
 from foyer.read.transactions import TransactionFilter, keyset_page
 from foyer.schemas import dashboard as ds
 from foyer.schemas.transactions import HierarchyParent, TransactionPage
-from foyer.services import versions
+from foyer.services import stamps
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class View:
     name: str  # its metrics label and the first part of its cache keys
     path: str  # under /api/v1; one trailing {category} at most
     params: tuple[ParamName, ...]  # query parameters, in the order the API documents them
-    scopes: Callable[[Params], Sequence[str]]  # the data versions its body depends on
+    scopes: Callable[[Params], Sequence[str]]  # the data stamps its body depends on
     compute: Compute  # its body, computed on a read connection
     response: object  # the type its body validates against, and the API docs show
     summary: str  # one line for the API docs
@@ -68,11 +68,11 @@ def _month(params: Params) -> str:
 
 
 def _budget_and_totals(p: Params) -> Sequence[str]:
-    return (versions.BUDGET, versions.totals(_month(p)))
+    return (stamps.BUDGET, stamps.totals(_month(p)))
 
 
 def _categories(p: Params) -> Sequence[str]:
-    return (versions.categories(_month(p)),)
+    return (stamps.categories(_month(p)),)
 
 
 def _drill_down_page(s: Sources, c: Connection, h: int, p: Params) -> Any:
@@ -117,8 +117,8 @@ VIEWS: tuple[View, ...] = (
         params=("month",),
         # previous_total reads the month before
         scopes=lambda p: (
-            versions.categories(_month(p)),
-            versions.categories(previous_month(_month(p))),
+            stamps.categories(_month(p)),
+            stamps.categories(previous_month(_month(p))),
         ),
         compute=lambda s, c, h, p: s.reader.drill_down_summary(
             c, household_id=h, category=str(p["category"]), month=_month(p)
@@ -132,7 +132,7 @@ VIEWS: tuple[View, ...] = (
         path=DRILL_DOWN,
         level="details",
         params=("month",),
-        scopes=lambda p: (versions.details(_month(p)),),
+        scopes=lambda p: (stamps.details(_month(p)),),
         compute=lambda s, c, h, p: s.reader.drill_down_details(
             c, household_id=h, category=str(p["category"]), month=_month(p)
         ),
@@ -145,7 +145,7 @@ VIEWS: tuple[View, ...] = (
         level="transactions",
         params=("month", "sort", "limit", "cursor"),
         # its rows themselves, whatever changed in them
-        scopes=lambda p: (versions.rows(_month(p)),),
+        scopes=lambda p: (stamps.rows(_month(p)),),
         compute=_drill_down_page,
         response=TransactionPage,
         summary="One category's debits of the month, a keyset page at a time.",
@@ -154,7 +154,7 @@ VIEWS: tuple[View, ...] = (
         name="trends",
         path="/dashboard/trends",
         params=("from", "to"),
-        scopes=lambda p: [versions.totals(m) for m in months_between(str(p["from"]), str(p["to"]))],
+        scopes=lambda p: [stamps.totals(m) for m in months_between(str(p["from"]), str(p["to"]))],
         compute=lambda s, c, h, p: s.reader.trends(
             c, household_id=h, start=str(p["from"]), end=str(p["to"])
         ),
@@ -191,7 +191,7 @@ VIEWS: tuple[View, ...] = (
         path="/provisions/calculate",
         params=MONTH,
         # provisions and config only, no transactions
-        scopes=lambda p: (versions.BUDGET,),
+        scopes=lambda p: (stamps.BUDGET,),
         compute=lambda s, c, h, p: s.reader.provisions_calculate(
             c, household_id=h, month=_month(p)
         ),

@@ -6,7 +6,7 @@ worker after it):
 - the base views (summary, slim summary, hierarchy) of the calendar's current and
   previous month, when the write changed them — the months people look at;
 - the views the household computed recently (`remember`: its last `recent` misses, any
-  view, any month) whose data versions the write changed — what its people are looking
+  view, any month) whose data stamps the write changed — what its people are looking
   at now, so their next read after their own write is a hit.
 At start: the base views of the households active this month or last, at most
 `households` of them. One worker thread, so warming never takes more than one core's
@@ -36,7 +36,7 @@ from foyer.cache.views import BY_NAME, Sources, View
 from foyer.db.engine import Database, Notes
 from foyer.months import previous_month, this_month
 from foyer.read.activity import busiest_households
-from foyer.services import versions
+from foyer.services import stamps
 
 log = logging.getLogger("foyer.cache")
 
@@ -109,12 +109,12 @@ class Warmer:
         """The first `inline` jobs, on the writer's connection, before it commits.
 
         The entries are computed from exactly the data the commit publishes, under the
-        keys of the versions it publishes, so they are in the cache before any reader can
+        keys of the stamps it publishes, so they are in the cache before any reader can
         ask for those keys: the next read of each is a hit, in every process sharing the
         L2. Were the commit to fail, they would sit under keys that never come to exist.
         A failing warm-up is logged, never raised; on PostgreSQL each runs in a savepoint
         (an error there aborts the whole transaction; SQLite only undoes the statement).
-        SQLite holds its write lock meanwhile, so this does few statements: one version
+        SQLite holds its write lock meanwhile, so this does few statements: one stamp
         read for all the jobs, no savepoints.
         """
         if not self.cache.enabled:
@@ -130,7 +130,7 @@ class Warmer:
                 with _savepoint(conn):
                     if household_id not in current:
                         scopes = sorted(wanted[household_id])
-                        current[household_id] = versions.read(conn, household_id, scopes)
+                        current[household_id] = stamps.read(conn, household_id, scopes)
                     key = key_from(current[household_id], job.spec, household_id, params)
                     self._compute(conn, job, key)
             except Exception:  # an optimisation: log it, never fail the write
@@ -139,7 +139,7 @@ class Warmer:
                 )
 
     def after_commit(self, notes: Notes) -> None:
-        """A unit of work committed these (household, scope) version bumps: the jobs
+        """A unit of work committed these (household, scope) stamp renewals: the jobs
         `before_commit` left, on the worker thread."""
         if not self.cache.enabled:
             return

@@ -114,7 +114,7 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
 
 #: conn.info key where a unit of work collects notes for its commit listeners.
 NOTES = "foyer_notes"
-#: Notes left by services: (household id, data-version scope) pairs, today.
+#: Notes left by services: (household id, data-stamp scope) pairs, today.
 Notes = set[tuple[int, str]]
 BeforeCommit = Callable[[Connection, Notes], None]
 AfterCommit = Callable[[Notes], None]
@@ -153,7 +153,7 @@ class Database:
 
     def after_commit(self, listener: AfterCommit) -> None:
         """Call `listener(notes)` after each unit of work with notes commits (what services
-        left with `note`, e.g. the data versions they bumped)."""
+        left with `note`, e.g. the data stamps they renewed)."""
         self._after_commit.append(listener)
 
     def read(self) -> AbstractContextManager[Connection]:

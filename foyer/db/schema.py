@@ -266,18 +266,18 @@ agg_label = _top_table("agg_label", Column("label", String(500), nullable=False)
 
 AGGREGATE_TABLES = (agg_month, agg_category, agg_tag, agg_label)
 
-# Data versions: a token per (household, scope), replaced in the same transaction as every
-# write the scope's views depend on (foyer.services.versions). Cache keys and ETags are
+# Data stamps: a token per (household, scope), replaced in the same transaction as every
+# write the scope's views depend on (foyer.services.stamps). Cache keys and ETags are
 # built from them, so a committed write changes them exactly when the data changes, for
 # every process sharing the database. Scopes: 'YYYY-MM' (the month's totals),
 # 'YYYY-MM:categories', 'YYYY-MM:details' (its other aggregates), 'budget' (config, fixed
 # lines, provisions).
-data_version = Table(
-    "data_version",
+data_stamp = Table(
+    "data_stamp",
     metadata,
     _household_fk(),
     Column("scope", String(20), nullable=False),
-    Column("version", BigInteger, nullable=False),
+    Column("stamp", BigInteger, nullable=False),
     PrimaryKeyConstraint("household_id", "scope"),
     sqlite_with_rowid=False,
 )

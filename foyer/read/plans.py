@@ -35,7 +35,7 @@ from foyer.read import optimized as q
 from foyer.read.transactions import SORT_COLUMNS, TransactionFilter, listing_query, tags_query
 from foyer.services.aggregates import TABLES as AGGREGATE_TABLES
 from foyer.services.aggregates import extreme_query
-from foyer.services.versions import versions_query
+from foyer.services.stamps import stamps_query
 
 ROW_TABLES = frozenset({t.name, transaction_tag.name})
 LARGE_TABLES = ROW_TABLES | {table.name for table in AGGREGATE_TABLES}
@@ -118,7 +118,7 @@ def registered(s: Sample) -> Iterator[tuple[str, Executable]]:
     yield "write: recompute a group's min", extreme_query(func.max, *key)
     yield "write: recompute a group's max", extreme_query(func.min, *key)
     yield "household by id", select(household).where(household.c.id == h)
-    yield "cache: data versions of a view", versions_query(h, ("budget", month))
+    yield "cache: data stamps of a view", stamps_query(h, ("budget", month))
 
 
 @dataclass(slots=True)

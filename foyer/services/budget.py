@@ -14,7 +14,7 @@ from foyer.db.schema import fixed_line, household_config, provision
 from foyer.domain.model import FixedLine, HouseholdConfig, Provision
 from foyer.domain.rules import fixed_line_monthly, provision_progress
 from foyer.money import from_basis_points, ratio_4, to_basis_points, to_cents, to_money
-from foyer.services import versions
+from foyer.services import stamps
 
 Row = TypeVar("Row")
 
@@ -106,7 +106,7 @@ def update_config(
         conn.execute(
             household_config.insert().values(household_id=household_id, **merged, updated_at=_now())
         )
-    versions.bump_budget(conn, household_id)
+    stamps.renew_budget(conn, household_id)
     return config_read(HouseholdConfig(**merged))
 
 
@@ -178,7 +178,7 @@ class SmallTable(Generic[Row]):
             .values(household_id=household_id, created_at=_now(), **values)
             .returning(self.table.c.id)
         ).scalar_one()
-        versions.bump_budget(conn, household_id)
+        stamps.renew_budget(conn, household_id)
         created = self.get(conn, household_id=household_id, item_id=int(new_id))
         assert created is not None  # just inserted in this transaction
         return created
@@ -193,7 +193,7 @@ class SmallTable(Generic[Row]):
         )
         if result.rowcount == 0:
             return None
-        versions.bump_budget(conn, household_id)
+        stamps.renew_budget(conn, household_id)
         return self.get(conn, household_id=household_id, item_id=item_id)
 
     def delete(self, conn: Connection, *, household_id: int, item_id: int) -> bool:
@@ -203,7 +203,7 @@ class SmallTable(Generic[Row]):
             )
         )
         if result.rowcount:
-            versions.bump_budget(conn, household_id)
+            stamps.renew_budget(conn, household_id)
         return bool(result.rowcount)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Table
 
 from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag
 from foyer.db.schema import bank_transaction as t
-from foyer.services import versions
+from foyer.services import stamps
 
 # agg_month's value columns, in the order of foyer.domain.model.MonthTotals.
 MONTH_COLUMNS = (
@@ -106,7 +106,7 @@ class Delta:
         return bool(self.month)
 
     def scopes(self) -> dict[int, set[str]]:
-        """The data-version scopes (foyer.services.versions) this delta really changes.
+        """The data-stamp scopes (foyer.services.stamps) this delta really changes.
 
         A group whose count and sums net to zero is unchanged: every write path changes
         one row (patch, delete) or only adds rows (inserts), so a zero net means the same
@@ -115,16 +115,16 @@ class Delta:
         changed: dict[int, set[str]] = {}
         for (household_id, month), sums in self.month.items():
             scopes = changed.setdefault(household_id, set())
-            scopes.add(versions.rows(month))  # a row was written: its page changes
+            scopes.add(stamps.rows(month))  # a row was written: its page changes
             if any(sums.values()):
-                scopes.add(versions.totals(month))
+                scopes.add(stamps.totals(month))
         for (household_id, month, *_rest), group in self.category.items():
             if group[0] or group[1]:
-                changed.setdefault(household_id, set()).add(versions.categories(month))
+                changed.setdefault(household_id, set()).add(stamps.categories(month))
         for groups in (self.tag, self.label):
             for (household_id, month, *_rest), pair in groups.items():
                 if any(pair):
-                    changed.setdefault(household_id, set()).add(versions.details(month))
+                    changed.setdefault(household_id, set()).add(stamps.details(month))
         return changed
 
     def add(self, fact: Fact, sign: int = 1) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag
 from foyer.db.schema import bank_transaction as t
-from foyer.services import versions
+from foyer.services import stamps
 from foyer.services.aggregates.delta import MONTH_COLUMNS, Delta
 
 
@@ -115,7 +115,7 @@ def apply(conn: Connection, delta: Delta) -> None:
     _upsert(conn, agg_tag, _rows(agg_tag, delta.tag, ("count", "total_cents")))
     _upsert(conn, agg_label, _rows(agg_label, delta.label, ("count", "total_cents")))
     # Last, after every aggregate: the same lock order for every writer.
-    versions.bump_households(conn, delta.scopes())
+    stamps.renew_households(conn, delta.scopes())
     if not delta.shrunk:
         return
     by_table: dict[Table, list[tuple[Any, ...]]] = {}

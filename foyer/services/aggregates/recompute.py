@@ -28,7 +28,7 @@ from sqlalchemy import (
 from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag as tt
-from foyer.services import versions
+from foyer.services import stamps
 
 TABLES = (agg_month, agg_category, agg_tag, agg_label)
 
@@ -140,7 +140,7 @@ def _months(conn: Connection, household_id: int | None) -> dict[int, set[str]]:
 def rebuild(conn: Connection, household_id: int | None = None) -> dict[str, int]:
     """Reload the aggregates (of one household, or all) from the rows; groups per table.
 
-    Every month with aggregates before or after gets new data versions: entries cached
+    Every month with aggregates before or after gets new data stamps: entries cached
     from damaged aggregates are never served again.
     """
     months = _months(conn, household_id)
@@ -155,5 +155,5 @@ def rebuild(conn: Connection, household_id: int | None = None) -> dict[str, int]
         )
     for household, after in _months(conn, household_id).items():
         months.setdefault(household, set()).update(after)
-    versions.bump_households(conn, {h: versions.of_months(m) for h, m in months.items()})
+    stamps.renew_households(conn, {h: stamps.of_months(m) for h, m in months.items()})
     return counts

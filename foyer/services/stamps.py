@@ -1,24 +1,25 @@
-"""Data versions: what changed, as counters the cache and ETags build on.
+"""Data stamps: tokens that change whenever their data does; the cache and ETags build on them.
 
-Every write bumps, in its own transaction, the counters of the scopes its data belongs to.
-A transaction write bumps, for each month it touched, the scope of each aggregate table it
-really changed there (`aggregates.Delta.scopes`): `<month>` for the month totals
-(agg_month), `<month>:categories` (agg_category), `<month>:details` (agg_tag, agg_label)
-— so retagging a transaction leaves the summary's key alone — and `<month>:rows` for
-any row written at all (cached transaction pages).  A config, fixed-line or
-provision write bumps `budget`. A view names the scopes it depends on; its cache key and ETag
-include their current values, read from the database in one primary-key lookup. So a
-committed write changes the key of exactly the views that depend on it, in every process
-and on every machine sharing the database, with no message to send and nothing to
-delete — and a reader never needs Redis to know what is current.
+A stamp is a random 62-bit token per (household, scope). Every write renews, in its own
+transaction, the stamps of the scopes its data belongs to. A transaction write renews,
+for each month it touched, the scope of each aggregate table it really changed there
+(`aggregates.Delta.scopes`): `<month>` for the month totals (agg_month),
+`<month>:categories` (agg_category), `<month>:details` (agg_tag, agg_label) — so
+retagging a transaction leaves the summary's key alone — and `<month>:rows` for any row
+written at all (cached transaction pages). A config, fixed-line or provision write
+renews `budget`. A view names the scopes it depends on; its cache key and ETag include
+their current stamps, read from the database in one primary-key lookup. So a committed
+write changes the key of exactly the views that depend on it, in every process and on
+every machine sharing the database, with no message to send and nothing to delete — and
+a reader never needs Redis to know what is current.
 
-A version is a random 62-bit token, not a counter: a counter restarts when rows are
-deleted and re-created (a household id reused, a database restored from a backup), and
-a restarted counter would match cache entries of data that no longer exists. A fresh
-token per write never repeats; a scope never written reads as 0.
+Random, not a counter: a counter restarts when rows are deleted and re-created (a
+household id reused, a database restored from a backup), and a restarted counter would
+match cache entries of data that no longer exists. A fresh token per write never
+repeats; a scope never written reads as 0.
 
-Consistency: the bump commits with the data. A reader that sees the new version (read
-first, then the data) sees the new data too. One that read the old version may build its
+Consistency: the renewal commits with the data. A reader that sees the new stamp (read
+first, then the data) sees the new data too. One that read the old stamp may build its
 entry from newer data under the old key; no later reader asks for that key.
 """
 
@@ -33,7 +34,7 @@ from sqlalchemy import Connection, Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from foyer.db.engine import note
-from foyer.db.schema import data_version
+from foyer.db.schema import data_stamp
 
 BUDGET = "budget"  # config, fixed lines, provisions
 
@@ -64,52 +65,52 @@ def of_months(months: Iterable[str]) -> set[str]:
 
 
 @functools.cache
-def _bump_statement(dialect: str) -> Any:
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(data_version)
+def _renew_statement(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(data_stamp)
     return stmt.on_conflict_do_update(
-        index_elements=["household_id", "scope"], set_={"version": stmt.excluded.version}
+        index_elements=["household_id", "scope"], set_={"stamp": stmt.excluded.stamp}
     )
 
 
-def bump(conn: Connection, household_id: int, scopes: Iterable[str]) -> None:
-    """Give each scope a new version, on the caller's transaction (sorted: lock order)."""
+def renew(conn: Connection, household_id: int, scopes: Iterable[str]) -> None:
+    """Give each scope a new stamp, on the caller's transaction (sorted: lock order)."""
     ordered = sorted(set(scopes))
     if ordered:
         rows = [
-            {"household_id": household_id, "scope": scope, "version": secrets.randbits(62) + 1}
+            {"household_id": household_id, "scope": scope, "stamp": secrets.randbits(62) + 1}
             for scope in ordered
         ]
-        conn.execute(_bump_statement(conn.dialect.name), rows)
+        conn.execute(_renew_statement(conn.dialect.name), rows)
         # After the commit, listeners (the cache warmer) learn what changed.
         note(conn, *((household_id, scope) for scope in ordered))
 
 
-def bump_households(conn: Connection, scopes: dict[int, set[str]]) -> None:
+def renew_households(conn: Connection, scopes: dict[int, set[str]]) -> None:
     """A transaction write changed these scopes of these households."""
     for household_id in sorted(scopes):
-        bump(conn, household_id, scopes[household_id])
+        renew(conn, household_id, scopes[household_id])
 
 
-def bump_budget(conn: Connection, household_id: int) -> None:
-    bump(conn, household_id, (BUDGET,))
+def renew_budget(conn: Connection, household_id: int) -> None:
+    renew(conn, household_id, (BUDGET,))
 
 
-def versions_query(household_id: int, scopes: Sequence[str]) -> Select[Any]:
-    return select(data_version.c.scope, data_version.c.version).where(
-        data_version.c.household_id == household_id, data_version.c.scope.in_(list(scopes))
+def stamps_query(household_id: int, scopes: Sequence[str]) -> Select[Any]:
+    return select(data_stamp.c.scope, data_stamp.c.stamp).where(
+        data_stamp.c.household_id == household_id, data_stamp.c.scope.in_(list(scopes))
     )
 
 
 @functools.cache
 def read_sql(dialect: str, count: int) -> str:
-    """`versions_query` compiled once per dialect and scope count, for the driver's cursor:
+    """`stamps_query` compiled once per dialect and scope count, for the driver's cursor:
     this runs on every cached request. Compiled from the Core statement, so the query
     foyer.read.plans checks is the one that runs (tests/read/test_plans.py checks this)."""
     # The dialects the drivers' cursors speak: qmark (sqlite3), format (psycopg).
     make: Any = sqlite.dialect if dialect == "sqlite" else postgresql.psycopg.dialect
     positional = make(paramstyle="qmark" if dialect == "sqlite" else "format")
     placeholders = [f"s{i}" for i in range(count)]
-    compiled = versions_query(0, placeholders).compile(
+    compiled = stamps_query(0, placeholders).compile(
         dialect=positional, compile_kwargs={"render_postcompile": True}
     )
     # The driver call passes (household_id, *scopes): the statement must bind them so.
@@ -120,7 +121,7 @@ def read_sql(dialect: str, count: int) -> str:
 
 
 def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
-    """The current version of each scope (0 for one never written)."""
+    """The current stamp of each scope (0 for one never written)."""
     # On the driver's cursor, inside the connection's own transaction (and snapshot):
     # building and executing the Core statement cost 115 µs, the driver call 7 µs, and
     # this runs on every cached request.
