@@ -24,7 +24,7 @@ from foyer.db.schema import bank_transaction
 from foyer.demo import DemoSpec, load_demo
 from foyer.settings import Settings
 
-VERSION = 4  # bump when the generator or schema changes, so caches rebuild
+VERSION = 5  # bump when the generator or schema changes, so caches rebuild
 MONTHS = 36
 END_MONTH = "2026-06"
 PASSWORD = "bench-password"  # noqa: S105 (bench datasets only, on the loopback)

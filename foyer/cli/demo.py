@@ -14,7 +14,7 @@ from foyer.settings import Settings
 
 def demo(
     months: Annotated[int, typer.Option(min=1, max=600)] = 36,
-    transactions_per_month: Annotated[int, typer.Option(min=0, max=1_000_000)] = 300,
+    transactions_per_month: Annotated[int, typer.Option(min=0, max=1_000_000)] = 130,
     households: Annotated[int, typer.Option(min=1, max=1000)] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
     password: Annotated[str | None, typer.Option(help="Demo password; random if unset.")] = None,
