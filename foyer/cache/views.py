@@ -88,6 +88,13 @@ def _drill_down_page(s: Sources, c: Connection, h: int, p: Params) -> Any:
     )
 
 
+def _kpi_scopes(p: Params) -> Sequence[str]:
+    start, end = str(p["from"]), str(p["to"])
+    # The month before `to` too: the change compares `to` with it.
+    totals = months_between(min(start, previous_month(end)), end)
+    return [*map(stamps.totals, totals), *map(stamps.categories, months_between(start, end))]
+
+
 DRILL_DOWN = "/dashboard/drill-down/{category}"
 MONTH: tuple[ParamName, ...] = ("month",)
 
@@ -161,6 +168,19 @@ VIEWS: tuple[View, ...] = (
         response=ds.TrendsRead,
         summary=f"Month by month totals from `from` to `to` inclusive (at most "
         f"{MAX_TREND_MONTHS} months).",
+        check=check_month_range,
+    ),
+    View(
+        name="kpis",
+        path="/analytics/kpis",
+        params=("from", "to"),
+        scopes=_kpi_scopes,
+        compute=lambda s, c, h, p: s.reader.kpis(
+            c, household_id=h, start=str(p["from"]), end=str(p["to"])
+        ),
+        response=ds.KpisRead,
+        summary="Monthly averages of income, spending and savings rate over `from`..`to`, the "
+        "last month's change, the top categories (SPEC §12).",
         check=check_month_range,
     ),
     View(

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Select, and_, select
 
 from foyer.db.households import CONFIG_FIELDS, load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag, household, household_config
+from foyer.domain.insights import kpis
 from foyer.domain.model import HouseholdConfig, MonthTotals
 from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
 from foyer.domain.vocabulary import ExpenseType
@@ -60,6 +61,14 @@ def q_config_and_month(household_id: int, month: str) -> Select[Any]:
 def q_trend_months(household_id: int, start: str, end: str) -> Select[Any]:
     return select(agg_month.c.month, *_month_cols).where(
         agg_month.c.household_id == household_id, agg_month.c.month.between(start, end)
+    )
+
+
+def q_range_categories(household_id: int, start: str, end: str) -> Select[Any]:
+    """The category groups of every month of a range (KPIs: summed by category here)."""
+    c = agg_category.c
+    return select(c.category, c.count, c.total_cents).where(
+        c.household_id == household_id, c.month.between(start, end)
     )
 
 
@@ -174,6 +183,17 @@ class OptimizedReader:
         rows = conn.execute(q_trend_months(household_id, start, end))
         by_month = {row[0]: MonthTotals(*(int(v) for v in row[1:])) for row in rows}
         return trend_months(by_month, start, end)
+
+    def kpis(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+        # The month before `end` too: the change compares `end` with it.
+        first = min(start, previous_month(end))
+        rows = conn.execute(q_trend_months(household_id, first, end))
+        by_month = {row[0]: MonthTotals(*(int(v) for v in row[1:])) for row in rows}
+        by_category: dict[str, tuple[int, int]] = {}
+        for category, count, total in conn.execute(q_range_categories(household_id, start, end)):
+            seen_total, seen_count = by_category.get(category, (0, 0))
+            by_category[category] = (seen_total + total, seen_count + count)
+        return kpis(by_month, by_category, start, end)
 
     def analytics_categories(
         self,

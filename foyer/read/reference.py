@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 from foyer.db.households import load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
+from foyer.domain.insights import kpis
 from foyer.domain.model import MonthTotals
 from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
 from foyer.domain.vocabulary import ExpenseType
@@ -172,6 +173,22 @@ class ReferenceReader:
         ).all()
         by_month = {row[0]: _month_totals(row[1:]) for row in rows}
         return trend_months(by_month, start, end)
+
+    def kpis(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+        first = min(start, previous_month(end))
+        rows = conn.execute(
+            select(t.c.month, *_MONTH_TOTAL_COLUMNS)
+            .where(t.c.household_id == household_id, t.c.month.between(first, end))
+            .group_by(t.c.month)
+        ).all()
+        by_month = {row[0]: _month_totals(row[1:]) for row in rows}
+        categories = conn.execute(
+            select(t.c.category, func.sum(-t.c.amount_cents), func.count())
+            .where(t.c.household_id == household_id, t.c.month.between(start, end), _debit)
+            .group_by(t.c.category)
+        ).all()
+        by_category = {row[0]: (int(row[1]), int(row[2])) for row in categories}
+        return kpis(by_month, by_category, start, end)
 
     def analytics_categories(
         self,

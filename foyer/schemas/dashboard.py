@@ -166,3 +166,34 @@ class ProvisionCalculation(Output):
     month: str
     items: list[ProvisionCalcItem]
     totals: ProvisionCalcTotals
+
+
+class KpiAverages(Output):
+    income: float = Field(description="Monthly average of credits not excluded.")
+    spending: float = Field(description="Monthly average of debits not excluded, all types.")
+    savings: float = Field(description="income − spending.")
+    savings_rate: float | None = Field(description="Percent of the range's income saved.")
+
+
+class KpiChange(Output):
+    month: str = Field(description="The range's last month...")
+    previous: str = Field(description="...compared with the month before it.")
+    income: float
+    spending: float
+    spending_percent: float | None
+
+
+class KpiCategory(Output):
+    category: str
+    total: float
+    count: int
+    share: float | None = Field(description="Percent of the range's spending.")
+
+
+class KpisRead(Output):
+    from_month: str
+    to_month: str
+    months: int
+    averages: KpiAverages
+    change: KpiChange
+    top_categories: list[KpiCategory]
