@@ -1,6 +1,6 @@
 """Loaders of a household's small tables (config, fixed lines, provisions) as domain objects.
 
-Both read engines and the CRUD services use these: the rows are few (tens), so one indexed
+Both readers and the CRUD services use these: the rows are few (tens), so one indexed
 query each is all they cost.
 """
 

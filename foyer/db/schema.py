@@ -165,7 +165,7 @@ bank_transaction = Table(
     # plan): all of a household's rows by date (a month filter is also a date range on it)
     # and by amount; a month's rows by amount; a category's rows by date (drill-down) and,
     # within a month, by amount. That last one also answers agg_category's min/max
-    # recomputation and the reference engine's month scans.
+    # recomputation and the reference reader's month scans.
     Index(None, "household_id", "date", "id"),
     Index(None, "household_id", "amount_cents", "id"),
     Index("ix_bank_transaction_month_amount", "household_id", "month", "amount_cents", "id"),

@@ -1,7 +1,7 @@
 """Dashboard assembly (SPEC §4, §6): from config, fixed lines, provisions and month totals.
 
 Both read paths (reference and optimised) gather the same inputs and call these functions,
-so the money rules are written once and the engines differ only in how they read rows.
+so the money rules are written once and the readers differ only in how they read rows.
 Blocks are computed in cents and turned into JSON money only when rendered.
 """
 

@@ -1,7 +1,7 @@
 """The dashboard's read paths, behind one seam (`DashboardReader`), chosen by FOYER_READER.
 
-Routes only ever talk to a `DashboardReader`; the reference engine recomputes from raw
-rows, and faster engines (or a caching wrapper) replace it without touching a route.
+Routes only ever talk to a `DashboardReader`; the reference reader recomputes from raw
+rows, and the optimized reader (or a caching wrapper) replaces it without touching a route.
 """
 
 from __future__ import annotations

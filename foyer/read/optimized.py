@@ -6,7 +6,7 @@ fixed-line and provision tables (3 queries), trends one `agg_month` row per mont
 hierarchy and analytics a month's `agg_category` rows, drill-down details the first 20
 entries of the `agg_tag`/`agg_label` top indexes. foyer.services.aggregates keeps those
 tables exact at every commit, so nothing here is ever stale; the differential tests
-(tests/test_aggregates.py) hold every view equal to the reference engine's.
+(tests/read/) hold every view equal to the reference reader's.
 
 Each SQL statement is built by a `q_*` function so foyer.read.plans can EXPLAIN exactly what
 runs here (tests check the plans; `foyer advise` prints them).
@@ -119,7 +119,7 @@ class OptimizedReader:
         self, conn: Connection, household_id: int, month: str
     ) -> tuple[HouseholdConfig, MonthTotals]:
         row = conn.execute(q_config_and_month(household_id, month)).one_or_none()
-        if row is None:  # no such household: what the reference engine shows too
+        if row is None:  # no such household: what the reference reader shows too
             return HouseholdConfig(), MonthTotals()
         width = len(_config_cols)
         config = HouseholdConfig(*row[1 : 1 + width]) if row[0] is not None else HouseholdConfig()
