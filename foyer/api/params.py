@@ -13,7 +13,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Query
 
@@ -30,17 +30,34 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 # a trailing newline): anything else goes to the route, which decides.
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _LIMIT = re.compile(r"[1-9][0-9]{0,2}")  # what Limit (1..500) parses, minus "+5", "05"…
-REQUIRED: Any = inspect.Parameter.empty
-Value = str | int
+REQUIRED: object = inspect.Parameter.empty
+Value = str | int  # a view's parameter
+Given = str | int | None  # what FastAPI hands the endpoint, validated by `annotation`
 
 
 @dataclass(frozen=True, slots=True)
 class HttpParam:
-    annotation: Any  # the route's parameter: type and FastAPI rules
-    value: Callable[[Any], Value]  # the route's validated value -> the view's parameter
+    annotation: object  # the route's parameter: type and FastAPI rules
+    value: Callable[[Given], Value]  # the route's validated value -> the view's parameter
     fast: Callable[[str | None], Value | None]  # raw text (None: absent) -> value, or None
-    default: Any = REQUIRED
+    default: object = REQUIRED
     in_path: bool = False
+
+
+def _text(given: Given) -> str:
+    if not isinstance(given, str):
+        raise TypeError(f"expected text, FastAPI gave {given!r}")
+    return given
+
+
+def _number(given: Given) -> int:
+    if not isinstance(given, int):
+        raise TypeError(f"expected a number, FastAPI gave {given!r}")
+    return given
+
+
+def _cursor(given: Given) -> Value:
+    return "" if given is None else _text(given)
 
 
 def _fast_month(name: str) -> Callable[[str | None], Value | None]:
@@ -57,7 +74,7 @@ def _month_bound(name: str) -> HttpParam:
     example = "2025-01" if name == "from" else "2025-12"
     return HttpParam(
         annotation=Annotated[str, Query(alias=name, examples=[example])],
-        value=lambda v: check_month(v, name),
+        value=lambda v: check_month(_text(v), name),
         fast=_fast_month(name),
     )
 
@@ -77,7 +94,7 @@ def _fast_category(text: str | None) -> Value | None:
 
 
 HTTP_PARAMS: dict[ParamName, HttpParam] = {
-    "month": HttpParam(MonthQuery, str, _fast_month("month")),
+    "month": HttpParam(MonthQuery, _text, _fast_month("month")),
     "from": _month_bound("from"),
     "to": _month_bound("to"),
     "expense_types": HttpParam(
@@ -85,16 +102,18 @@ HTTP_PARAMS: dict[ParamName, HttpParam] = {
             str | None,
             Query(description="Comma list; default all three.", examples=["VARIABLE,FIXED"]),
         ],
-        parse_expense_types,
+        lambda v: parse_expense_types(None if v is None else _text(v)),
         parse_expense_types,
         default=None,
     ),
-    "category": HttpParam(Annotated[str, Path()], str, _fast_category, in_path=True),
-    "sort": HttpParam(Sort, str, _fast_sort, default="date_desc"),
-    "limit": HttpParam(Limit, int, _fast_limit, default=DEFAULT_LIMIT),
+    "category": HttpParam(Annotated[str, Path()], _text, _fast_category, in_path=True),
+    "sort": HttpParam(Sort, _text, _fast_sort, default="date_desc"),
+    "limit": HttpParam(Limit, _number, _fast_limit, default=DEFAULT_LIMIT),
     # Any cursor text: only one the route accepted before can have an entry (a bad one
     # fails its computation, which caches nothing), so a hit means the route took it.
-    "cursor": HttpParam(Cursor, lambda v: v or "", lambda t: t or "", default=None),
+    "cursor": HttpParam(
+        Cursor, lambda v: "" if v is None else _text(v), lambda t: t or "", default=None
+    ),
 }
 
 

@@ -13,9 +13,8 @@ reading of a query string lives in `foyer.api.params`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -38,7 +37,9 @@ class Sources:
     cursors: CursorCodec
 
 
-Compute = Callable[[Sources, Connection, int, Params], Any]
+#: A view's body: JSON, before orjson encodes it.
+Body = Mapping[str, object] | Sequence[Mapping[str, object]]
+Compute = Callable[[Sources, Connection, int, Params], Body]
 
 
 def _no_check(_params: Params) -> None:
@@ -75,7 +76,7 @@ def _categories(p: Params) -> Sequence[str]:
     return (stamps.categories(_month(p)),)
 
 
-def _drill_down_page(s: Sources, c: Connection, h: int, p: Params) -> Any:
+def _drill_down_page(s: Sources, c: Connection, h: int, p: Params) -> Body:
     month, category = _month(p), str(p["category"])
     return keyset_page(
         c,

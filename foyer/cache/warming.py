@@ -23,7 +23,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from cachetools import LRUCache
 from sqlalchemy import Connection
@@ -221,6 +221,6 @@ class Warmer:
             self._queued.clear()
 
 
-def _savepoint(conn: Connection) -> AbstractContextManager[Any]:
+def _savepoint(conn: Connection) -> AbstractContextManager[object]:
     # PostgreSQL: an error aborts the whole transaction unless inside a savepoint.
     return nullcontext() if conn.dialect.name == "sqlite" else conn.begin_nested()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Literal, Union
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from foyer.api.deps import Claims, State
-from foyer.api.params import HTTP_PARAMS, python_name
+from foyer.api.params import HTTP_PARAMS, Given, python_name
 from foyer.api.views import answer_view
 from foyer.cache.params import ParamName, Params
 from foyer.cache.views import VIEWS, View
@@ -75,8 +75,8 @@ def _endpoint(views: list[View]) -> Endpoint:
     by_level = {view.level: view for view in views}
     in_path = path_params(views[0].path)
 
-    async def endpoint(request: Request, state: State, claims: Claims, **given: Any) -> Response:
-        view = by_level[given["level"]] if len(views) > 1 else views[0]
+    async def endpoint(request: Request, state: State, claims: Claims, **given: Given) -> Response:
+        view = by_level[str(given["level"])] if len(views) > 1 else views[0]
         params: Params = {
             name: HTTP_PARAMS[name].value(given[python_name(name)])
             for name in (*in_path, *view.params)
@@ -109,8 +109,5 @@ def view_router() -> APIRouter:
     return router
 
 
-def _union(views: list[View]) -> Any:
-    union: Any = views[0].response
-    for view in views[1:]:
-        union = union | view.response
-    return union
+def _union(views: list[View]) -> object:
+    return Union.__getitem__(tuple(view.response for view in views))
