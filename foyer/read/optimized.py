@@ -179,16 +179,18 @@ class OptimizedReader:
         by_label = conn.execute(q_top("label", household_id, category, month)).all()
         return drill_down_details_view(category, month, by_tag, by_label)
 
-    def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+    def _months(
+        self, conn: Connection, household_id: int, start: str, end: str
+    ) -> dict[str, MonthTotals]:
         rows = conn.execute(q_trend_months(household_id, start, end))
-        by_month = {row[0]: MonthTotals(*(int(v) for v in row[1:])) for row in rows}
-        return trend_months(by_month, start, end)
+        return {row[0]: MonthTotals(*(int(v) for v in row[1:])) for row in rows}
+
+    def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+        return trend_months(self._months(conn, household_id, start, end), start, end)
 
     def kpis(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
         # The month before `end` too: the change compares `end` with it.
-        first = min(start, previous_month(end))
-        rows = conn.execute(q_trend_months(household_id, first, end))
-        by_month = {row[0]: MonthTotals(*(int(v) for v in row[1:])) for row in rows}
+        by_month = self._months(conn, household_id, min(start, previous_month(end)), end)
         by_category: dict[str, tuple[int, int]] = {}
         for category, count, total in conn.execute(q_range_categories(household_id, start, end)):
             seen_total, seen_count = by_category.get(category, (0, 0))

@@ -165,23 +165,22 @@ class ReferenceReader:
         ).all()
         return drill_down_details_view(category, month, by_tag, by_label)
 
-    def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+    def _months(
+        self, conn: Connection, household_id: int, start: str, end: str
+    ) -> dict[str, MonthTotals]:
         rows = conn.execute(
             select(t.c.month, *_MONTH_TOTAL_COLUMNS)
             .where(t.c.household_id == household_id, t.c.month.between(start, end))
             .group_by(t.c.month)
         ).all()
-        by_month = {row[0]: _month_totals(row[1:]) for row in rows}
-        return trend_months(by_month, start, end)
+        return {row[0]: _month_totals(row[1:]) for row in rows}
+
+    def trends(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
+        return trend_months(self._months(conn, household_id, start, end), start, end)
 
     def kpis(self, conn: Connection, *, household_id: int, start: str, end: str) -> JSON:
-        first = min(start, previous_month(end))
-        rows = conn.execute(
-            select(t.c.month, *_MONTH_TOTAL_COLUMNS)
-            .where(t.c.household_id == household_id, t.c.month.between(first, end))
-            .group_by(t.c.month)
-        ).all()
-        by_month = {row[0]: _month_totals(row[1:]) for row in rows}
+        # The month before `end` too: the change compares `end` with it.
+        by_month = self._months(conn, household_id, min(start, previous_month(end)), end)
         categories = conn.execute(
             select(t.c.category, func.sum(-t.c.amount_cents), func.count())
             .where(t.c.household_id == household_id, t.c.month.between(start, end), _debit)
