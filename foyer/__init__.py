@@ -1,3 +1,3 @@
 """foyer: a self-hostable budget dashboard for couples, built performance-first."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
