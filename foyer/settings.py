@@ -1,7 +1,7 @@
 """Every runtime knob of foyer, read from the environment (and `.env`), in one place.
 
 Each field documents itself; `docs/CONFIGURATION.md` is generated from the same text
-by hand and must stay in sync (tests/test_settings.py checks that every field is named there).
+by hand and must stay in sync (tests/db/test_settings.py checks that every field is named there).
 """
 
 from __future__ import annotations

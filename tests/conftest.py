@@ -8,12 +8,9 @@ Each test starts from empty tables (deleted after the previous test), so order n
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -24,39 +21,19 @@ from foyer.db.engine import make_engine
 from foyer.db.migrate import upgrade
 from foyer.db.schema import instance_secret, metadata
 from foyer.settings import Settings
+from tests.api.worked_household import Worked, build_worked
 from tests.factories import Api, household_api
+from tests.helpers import create_pg_database, drop_pg_database
 
-PG_ADMIN_URL = os.environ.get(
-    "FOYER_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_SERVICES = os.environ.get("FOYER_REQUIRE_SERVICES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def service_unavailable(reason: str) -> None:
-    """Skip, or fail when services are required (CI)."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (FOYER_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
-def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A PostgreSQL database of this run's own, dropped afterwards."""
-    name = f"foyer_test_{secrets.token_hex(4)}"
-    try:
-        with _pg_admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        service_unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}")
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = create_pg_database("foyer_test")
+    yield url
+    drop_pg_database(url)
 
 
 def settings_for(
@@ -109,11 +86,13 @@ def session_app(migrated: tuple[Settings, Engine]) -> FastAPI:
 @pytest.fixture
 def app(session_app: FastAPI, engine: Engine) -> Iterator[FastAPI]:
     """The session's app, as a new process would start: nothing cached, nothing
-    remembered, no failed logins (state of earlier tests never leaks into this one)."""
+    remembered, nothing counted, no failed logins (state of earlier tests never leaks into
+    this one)."""
     state = session_app.state.foyer
     state.login_throttle.storage.reset()
     state.cache.clear_l1()
     state.warmer.forget()
+    state.metrics.cache_events.clear()  # every cache counter from zero: tests count exactly
     yield session_app
     state.warmer.wait()  # nothing of this test's warms into the next one
 
@@ -137,15 +116,30 @@ def other_api(client: TestClient, engine: Engine) -> Api:
 
 
 @pytest.fixture
+def worked(api: Api) -> Worked:
+    """`api`'s household worked out on paper (tests/api/worked_household.py)."""
+    return build_worked(api)
+
+
+@pytest.fixture
+def fresh_app(migrated: tuple[Settings, Engine], engine: Engine) -> Callable[..., FastAPI]:
+    """New apps on this test's database, each as another process would start (its own L1,
+    warmer, counters and throttle): `fresh_app(**settings_overrides)`."""
+    settings, eng = migrated
+
+    def make(**overrides: object) -> FastAPI:
+        return create_app(settings.model_copy(update=overrides), engine=eng)
+
+    return make
+
+
+@pytest.fixture
 def scratch_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """An empty, unmigrated database of this backend, for migration and CLI tests."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    base_url = request.getfixturevalue("pg_url")
-    name = f"foyer_scratch_{secrets.token_hex(4)}"
-    with _pg_admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"{base_url.rsplit('/', 1)[0]}/{name}"
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    request.getfixturevalue("pg_url")  # the server answers (or the test skips)
+    url = create_pg_database("foyer_scratch")
+    yield url
+    drop_pg_database(url)

@@ -2,7 +2,7 @@
 
 The parts are encoded as canonical JSON (sorted, typed) before hashing, so two different
 requests can only share a key if SHA-256 collides; the readable prefix (view, household)
-is for people reading Redis, not for uniqueness. tests/test_cache.py checks with
+is for people reading Redis, not for uniqueness. tests/cache/test_keys.py checks with
 Hypothesis that distinct inputs never share a key.
 """
 

@@ -2,8 +2,9 @@
 
 Every write to `bank_transaction` and `transaction_tag` goes through this module, and every
 one of them hands the rows it added or removed to `foyer.services.aggregates` in the same
-transaction, so the aggregates are exact at every commit. (tests/test_aggregates.py fails
-if another module writes these tables.) Reads, listings included, are in
+transaction, so the aggregates are exact at every commit
+(tests/services/test_only_services_write.py fails if another module writes these tables).
+Reads, listings included, are in
 foyer.read.transactions; these functions take typed inputs and answer ids or found/not
 found, never JSON.
 """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest
@@ -14,9 +13,8 @@ from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import issue_token, resolve_secret
 from foyer.db.engine import Database
 from foyer.db.schema import user_account
-from tests.conftest import service_unavailable
 from tests.factories import PASSWORD, login, make_user
-from tests.test_api_basics import assert_envelope
+from tests.helpers import REDIS_URL, assert_envelope, service_unavailable
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -140,7 +138,7 @@ def test_generated_secret_is_stored_once_and_reused(engine: Engine) -> None:
 
 
 def test_redis_throttle_is_shared_between_processes() -> None:
-    url = os.environ.get("FOYER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    url = REDIS_URL
     prefix = f"foyer-test-{secrets.token_hex(4)}"
     first = LoginThrottle("2/minute", url, prefix=prefix)
     if not first.storage.check():

@@ -1,23 +1,18 @@
-"""Health, readiness, the error envelope (SPEC §9) and correlation ids on every response."""
+"""Health, readiness, metrics, the error envelope (SPEC §9), correlation ids on every
+response, the OpenAPI documents."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from foyer.bench.server import free_port
 from tests.factories import Api
-
-
-def assert_envelope(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
-    assert error["correlation_id"] == response.headers["X-Correlation-ID"]
-    return error
+from tests.helpers import assert_envelope
 
 
 def test_health_and_ready(client: TestClient) -> None:
@@ -26,6 +21,14 @@ def test_health_and_ready(client: TestClient) -> None:
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
     assert ready.headers["X-Correlation-ID"]
+
+
+def test_ready_reports_an_unreachable_cache(fresh_app: Callable[..., FastAPI]) -> None:
+    dead = fresh_app(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    with TestClient(dead, raise_server_exceptions=False) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["cache"].startswith("error:")
 
 
 def test_metrics_count_cache_events_in_prometheus_format(api: Api) -> None:
@@ -72,11 +75,7 @@ def test_validation_error_is_422_envelope_with_details(api: Api) -> None:
 
 
 def test_malformed_json_is_422_not_500(api: Api) -> None:
-    response = api.client.post(
-        "/api/v1/transactions",
-        content=b"{not json",
-        headers={**api.headers, "Content-Type": "application/json"},
-    )
+    response = api.post_raw("/transactions", b"{not json")
     assert_envelope(response, 422, "validation_error")
 
 
@@ -106,11 +105,7 @@ def test_unhandled_exception_is_500_envelope_without_trace(app: FastAPI, api: Ap
 
 def test_declared_body_over_limit_is_413(api: Api, app: FastAPI) -> None:
     limit = app.state.foyer.settings.max_body_bytes
-    response = api.client.post(
-        "/api/v1/transactions",
-        content=b"x" * (limit + 1),
-        headers={**api.headers, "Content-Type": "application/json"},
-    )
+    response = api.post_raw("/transactions", b"x" * (limit + 1))
     assert_envelope(response, 413, "payload_too_large")
 
 

@@ -9,24 +9,20 @@ process keeps its own entries; the data stamps read from the database keep them 
 from __future__ import annotations
 
 import random
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-import psycopg
 import pytest
 
 from foyer.auth.security import issue_token
 from foyer.bench.server import BENCH_SECRET, ServerConfig, ServerProcess
-from foyer.cache.store import redis_client
-from foyer.db.engine import make_engine, read_connection
+from foyer.db.engine import read_connection
 from foyer.db.migrate import upgrade
 from foyer.read import ReferenceReader
-from foyer.settings import Settings
-from tests.conftest import PG_ADMIN_URL, service_unavailable
 from tests.factories import make_fixed_line, make_transaction, make_user
+from tests.helpers import create_pg_database, drop_pg_database, engine_for, reachable_redis_url
 
 PAIRS = 1_000
 MONTHS = ("2025-04", "2025-05", "2025-06")
@@ -35,27 +31,9 @@ reference = ReferenceReader()
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
-    name = f"foyer_xproc_{secrets.token_hex(4)}"
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        service_unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}")
-    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _redis_url() -> str:
-    url = "redis://127.0.0.1:6379/0"
-    client = redis_client(url, timeout=1.0)
-    try:
-        client.ping()
-    except Exception as exc:
-        service_unavailable(f"Redis unreachable at {url}: {exc}")
-    finally:
-        client.close()
-    return url
+    url = create_pg_database("foyer_xproc")
+    yield url
+    drop_pg_database(url)
 
 
 def _expected(conn: Any, view: str, household_id: int, month: str) -> Any:
@@ -86,8 +64,8 @@ def _path(view: str, month: str) -> str:
 def test_no_stale_read_across_two_server_processes(
     pg_database: str, tmp_path: Path, tier: str
 ) -> None:
-    redis_url = _redis_url() if tier == "redis" else None
-    engine = make_engine(Settings(database_url=pg_database, _env_file=None))  # type: ignore[call-arg]
+    redis_url = reachable_redis_url() if tier == "redis" else None
+    engine = engine_for(pg_database)
     upgrade(engine)
     user = make_user(engine, email="x@example.com", household="Two processes")
     token = issue_token(

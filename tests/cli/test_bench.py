@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import py_compile
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from foyer.app import create_app
 from foyer.bench.load import _lua_string, wrk_script
 from foyer.bench.micro import write_cost
 from foyer.bench.report import aggregate, charts, growth, markdown, ratios
@@ -25,15 +25,12 @@ from foyer.bench.scenarios import BUILDERS, Context, Req
 from foyer.bench.server import BENCH_SECRET
 from foyer.cli.bench import server_configs
 from foyer.read.cursors import CursorCodec
-from foyer.settings import Settings
-
-ROOT = Path(__file__).parents[1]
+from tests.helpers import REPO
 
 
 @pytest.fixture
-def ceiling_client(migrated: tuple[Settings, Engine], engine: Engine, tmp_path: Path) -> TestClient:
-    settings, eng = migrated
-    app = create_app(settings.model_copy(update={"bench_ceiling_dir": tmp_path}), engine=eng)
+def ceiling_client(fresh_app: Callable[..., FastAPI], tmp_path: Path) -> TestClient:
+    app = fresh_app(bench_ceiling_dir=tmp_path)
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -203,7 +200,7 @@ def test_write_cost_measures_both_modes_alternately() -> None:
 
 
 def test_locustfile_compiles() -> None:
-    py_compile.compile(str(ROOT / "locustfile.py"), doraise=True)
+    py_compile.compile(str(REPO / "locustfile.py"), doraise=True)
 
 
 def test_hit_rate_counts_l1_and_l2_hits_over_l1_lookups() -> None:

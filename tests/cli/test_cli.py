@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from typer.testing import CliRunner
 
 from foyer.cli import app
-from foyer.db.engine import make_engine
 from foyer.db.migrate import alembic_config
 from foyer.db.schema import (
     agg_month,
@@ -18,7 +17,7 @@ from foyer.db.schema import (
     provision,
     user_account,
 )
-from foyer.settings import Settings
+from tests.helpers import engine_for
 
 runner = CliRunner()
 
@@ -31,8 +30,8 @@ def cli_env(scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return scratch_url
 
 
-def _count(url: str, table) -> int:  # type: ignore[no-untyped-def]
-    engine = make_engine(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+def _count(url: str, table: Table) -> int:
+    engine = engine_for(url)
     with engine.connect() as conn:
         value = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
     engine.dispose()
@@ -98,7 +97,7 @@ def test_migrate_down_and_up(cli_env: str) -> None:
 def test_demo_leaves_planner_statistics(cli_env: str) -> None:
     args = ["demo", "--months", "2", "--transactions-per-month", "30", "--password", "demo-pass-1"]
     assert runner.invoke(app, args).exit_code == 0
-    engine = make_engine(Settings(database_url=cli_env, _env_file=None))  # type: ignore[call-arg]
+    engine = engine_for(cli_env)
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             stats = conn.exec_driver_sql(
@@ -119,7 +118,7 @@ def test_aggregates_verify_finds_damage_and_rebuild_repairs_it(cli_env: str) -> 
     ok = runner.invoke(app, ["aggregates", "verify"])
     assert ok.exit_code == 0, ok.output
     assert "aggregates exact" in ok.output
-    engine = make_engine(Settings(database_url=cli_env, _env_file=None))  # type: ignore[call-arg]
+    engine = engine_for(cli_env)
     with engine.begin() as conn:  # damage no service could do
         conn.execute(agg_month.update().values(income_cents=agg_month.c.income_cents + 1))
     engine.dispose()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
 from foyer.settings import Settings
+from tests.helpers import REPO
 
-DOC = Path(__file__).parents[1] / "docs" / "CONFIGURATION.md"
+DOC = REPO / "docs" / "CONFIGURATION.md"
 
 
 def test_every_setting_is_documented() -> None:

@@ -8,37 +8,28 @@ the first one.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, select
 
-from foyer.db.engine import make_engine, read_connection
+from foyer.db.engine import read_connection
 from foyer.db.migrate import upgrade
 from foyer.db.schema import bank_transaction as t
 from foyer.demo import DemoSpec, load_demo
 from foyer.read.plans import explain, find_sample, plans, registered, unused_indexes
-from foyer.settings import Settings
-from tests.conftest import PG_ADMIN_URL, service_unavailable
+from tests.helpers import create_pg_database, drop_pg_database, engine_for
 
 
 @pytest.fixture(scope="module")
 def populated(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A database of its own with two demo households, 12 months x 1,500 rows each."""
-    name = f"foyer_plans_{secrets.token_hex(4)}"
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'plans.db'}"
     else:
-        try:
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')
-        except psycopg.OperationalError as exc:
-            service_unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}")
-        url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    engine = make_engine(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+        url = create_pg_database("foyer_plans")
+    engine = engine_for(url)
     try:
         upgrade(engine)
         spec = DemoSpec(
@@ -53,8 +44,7 @@ def populated(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     finally:
         engine.dispose()
         if backend == "postgresql":
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_pg_database(url)
         else:
             Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
 

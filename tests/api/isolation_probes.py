@@ -1,0 +1,364 @@
+"""The isolation probes (SPEC §7): one per (method, route) under /api/v1, each run as
+household B against household A's world. tests/api/test_isolation.py runs them, and fails
+when a route has none: a new endpoint cannot ship without its probe here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.factories import Api, make_fixed_line, make_provision, make_transaction
+from tests.helpers import assert_envelope
+
+MONTH = "2025-06"
+CATEGORY = "courses"
+TAG = "weekly"
+NEVER = 987_654_321  # an id no test row ever gets
+
+
+@dataclass
+class World:
+    a: Api
+    b: Api
+    tid: int  # A's VARIABLE debit in MONTH, category CATEGORY, tagged TAG
+    tids: list[int]  # every transaction of A's
+    line_id: int
+    prov_id: int
+
+
+A_TRANSACTIONS = [
+    make_transaction(date="2025-06-12", amount=-54.3, label="CB CARREFOUR 12/06", tags=[TAG]),
+    make_transaction(date="2025-06-03", amount=-20, label="CB MONOPRIX", tags=[TAG, "bio"]),
+    make_transaction(date="2025-05-20", amount=-31.5, label="CB CARREFOUR 20/05"),
+    make_transaction(
+        date="2025-06-01", amount=2500, label="SALAIRE", category="salaire", category_parent="rev"
+    ),
+    make_transaction(
+        date="2025-06-05", amount=-1150, label="LOYER", category="loyer", expense_type="FIXED"
+    ),
+    make_transaction(
+        date="2025-06-06", amount=-100, label="EPARGNE", category="ep", expense_type="PROVISION"
+    ),
+    make_transaction(date="2025-06-07", amount=-9.99, label="REMBOURSE", exclude=True),
+]
+
+
+def assert_hidden(b: Api, method: str, path: str, body: Any = None) -> None:
+    """B's request on A's object answers exactly as for an object that never existed."""
+
+    def call(p: str) -> Any:
+        if method in ("GET", "DELETE"):
+            return getattr(b, method.lower())(p)
+        return getattr(b, method.lower())(p, body)
+
+    response = call(path)
+    error = assert_envelope(response, 404, "not_found")
+    missing = call(path.rsplit("/", 1)[0] + f"/{NEVER}")
+    assert missing.status_code == 404
+    assert error["message"] == missing.json()["error"]["message"]
+    assert "details" not in error
+
+
+# -- the probes: one per (method, route) -----------------------------------------------------
+
+
+def probe_me(w: World) -> None:
+    me_b, me_a = w.b.ok("/auth/me"), w.a.ok("/auth/me")
+    assert me_b["household_id"] != me_a["household_id"]
+    assert me_b["household_name"] == "Elsewhere"
+    assert me_b["email"] == "mallory@example.com"
+
+
+def probe_get_config(w: World) -> None:
+    config_b = w.b.ok("/config")
+    assert config_b["income1"] == config_b["income2"] == 0
+    assert config_b["member1_name"] == "Member 1"
+    assert w.a.ok("/config")["income1"] == 3000
+
+
+def probe_put_config(w: World) -> None:
+    response = w.b.put("/config", {"income1": 1, "member1_name": "Mallory", "split_mode": "manual"})
+    assert response.status_code == 200, response.text
+    assert w.b.ok("/config")["member1_name"] == "Mallory"
+    assert w.a.ok("/config")["member1_name"] == "Alex"
+
+
+def probe_list_fixed_lines(w: World) -> None:
+    assert w.b.ok("/fixed-lines") == {"items": []}
+    assert len(w.a.ok("/fixed-lines")["items"]) == 1
+
+
+def probe_create_fixed_line(w: World) -> None:
+    response = w.b.post("/fixed-lines", make_fixed_line(label="Mine"))
+    assert response.status_code == 201, response.text
+    assert [item["label"] for item in w.b.ok("/fixed-lines")["items"]] == ["Mine"]
+    assert [item["id"] for item in w.a.ok("/fixed-lines")["items"]] == [w.line_id]
+
+
+def probe_get_fixed_line(w: World) -> None:
+    assert_hidden(w.b, "GET", f"/fixed-lines/{w.line_id}")
+
+
+def probe_put_fixed_line(w: World) -> None:
+    assert_hidden(w.b, "PUT", f"/fixed-lines/{w.line_id}", make_fixed_line(label="Hijacked"))
+
+
+def probe_patch_fixed_line(w: World) -> None:
+    assert_hidden(w.b, "PATCH", f"/fixed-lines/{w.line_id}", {"label": "Hijacked"})
+    assert_hidden(w.b, "PATCH", f"/fixed-lines/{w.line_id}", {"active": False, "amount": 1})
+
+
+def probe_delete_fixed_line(w: World) -> None:
+    assert_hidden(w.b, "DELETE", f"/fixed-lines/{w.line_id}")
+
+
+def probe_list_provisions(w: World) -> None:
+    assert w.b.ok("/provisions") == {"items": []}
+    assert len(w.a.ok("/provisions")["items"]) == 1
+
+
+def probe_create_provision(w: World) -> None:
+    response = w.b.post("/provisions", make_provision(name="Mine"))
+    assert response.status_code == 201, response.text
+    assert [item["name"] for item in w.b.ok("/provisions")["items"]] == ["Mine"]
+    assert [item["id"] for item in w.a.ok("/provisions")["items"]] == [w.prov_id]
+
+
+def probe_calculate_provisions(w: World) -> None:
+    calc_b = w.b.ok("/provisions/calculate", month=MONTH)
+    assert calc_b["items"] == []
+    assert calc_b["totals"] == {"monthly": 0, "member1": 0, "member2": 0}
+    calc_a = w.a.ok("/provisions/calculate", month=MONTH)
+    assert [item["id"] for item in calc_a["items"]] == [w.prov_id]
+    assert calc_a["totals"]["monthly"] == 250
+
+
+def probe_get_provision(w: World) -> None:
+    assert_hidden(w.b, "GET", f"/provisions/{w.prov_id}")
+
+
+def probe_put_provision(w: World) -> None:
+    assert_hidden(w.b, "PUT", f"/provisions/{w.prov_id}", make_provision(name="Hijacked"))
+
+
+def probe_patch_provision(w: World) -> None:
+    assert_hidden(w.b, "PATCH", f"/provisions/{w.prov_id}", {"name": "Hijacked"})
+    assert_hidden(w.b, "PATCH", f"/provisions/{w.prov_id}", {"current_amount": 0})
+
+
+def probe_delete_provision(w: World) -> None:
+    assert_hidden(w.b, "DELETE", f"/provisions/{w.prov_id}")
+
+
+def probe_list_transactions(w: World) -> None:
+    b = w.b
+    assert b.ok("/transactions") == {"items": [], "next_cursor": None}
+    for sort in ("date_desc", "date_asc", "amount_asc", "amount_desc"):
+        assert b.ok("/transactions", sort=sort, limit=1)["items"] == []
+    a_filters: list[dict[str, Any]] = [
+        {"month": MONTH},
+        {"category": CATEGORY},
+        {"category_parent": "alimentation"},
+        {"expense_type": "VARIABLE"},
+        {"exclude": "false"},
+        {"exclude": "true"},
+        {"tag": TAG},
+        {"q": "carrefour"},
+    ]
+    for params in a_filters:
+        assert b.ok("/transactions", **params)["items"] == [], params
+        assert w.a.ok("/transactions", **params)["items"], params
+    # A's cursor in B's hands pages through B's rows only (there are none).
+    a_page = w.a.ok("/transactions", limit=1)
+    assert a_page["next_cursor"] is not None
+    assert b.ok("/transactions", limit=1, cursor=a_page["next_cursor"])["items"] == []
+
+
+def probe_create_transaction(w: World) -> None:
+    response = w.b.post("/transactions", make_transaction(amount=-10, tags=[TAG]))
+    assert response.status_code == 201, response.text
+    mine = response.json()["id"]
+    assert mine not in w.tids
+    assert [item["id"] for item in w.b.ok("/transactions")["items"]] == [mine]
+    assert [item["id"] for item in w.b.ok("/transactions", tag=TAG)["items"]] == [mine]
+    # B's totals count B's row alone, in the same month and category as A's.
+    assert w.b.ok("/dashboard/summary", month=MONTH)["variable"]["total"] == 10
+    drill = w.b.ok(f"/dashboard/drill-down/{CATEGORY}", month=MONTH, level="details")
+    assert drill["by_tag"] == [{"tag": TAG, "total": 10, "count": 1}]
+
+
+def probe_bulk_create(w: World) -> None:
+    mine = w.b.create_transactions(
+        make_transaction(amount=-1, tags=[TAG]), make_transaction(amount=-2)
+    )
+    assert not set(mine) & set(w.tids)
+    got = [item["id"] for item in w.b.ok("/transactions", sort="amount_desc")["items"]]
+    assert got == mine
+    (parent,) = w.b.ok("/transactions/hierarchy", month=MONTH)
+    assert (parent["total"], parent["count"]) == (3, 2)
+
+
+def probe_hierarchy(w: World) -> None:
+    assert w.b.ok("/transactions/hierarchy", month=MONTH) == []
+    assert w.a.ok("/transactions/hierarchy", month=MONTH)
+
+
+def probe_get_transaction(w: World) -> None:
+    for tid in w.tids:
+        assert_hidden(w.b, "GET", f"/transactions/{tid}")
+
+
+def probe_patch_transaction(w: World) -> None:
+    bodies: list[dict[str, Any]] = [
+        {"label": "Hijacked"},
+        {"category": "x"},
+        {"category_parent": "x"},
+        {"exclude": True},
+        {"expense_type": "FIXED"},
+        {"tags": ["stolen"]},
+        {"tags": []},
+        {},
+    ]
+    for body in bodies:
+        assert_hidden(w.b, "PATCH", f"/transactions/{w.tid}", body)
+
+
+def probe_delete_transaction(w: World) -> None:
+    for tid in w.tids:
+        assert_hidden(w.b, "DELETE", f"/transactions/{tid}")
+
+
+def probe_summary(w: World) -> None:
+    summary = w.b.ok("/dashboard/summary", month=MONTH)
+    assert summary["variable"] == {"total": 0, "member1": 0, "member2": 0, "count": 0}
+    assert summary["fixed"] == {"total": 0, "member1": 0, "member2": 0, "count": 0, "lines": []}
+    assert summary["provisions"] == {
+        "total": 0,
+        "member1": 0,
+        "member2": 0,
+        "count": 0,
+        "items": [],
+    }
+    assert summary["totals"] == {"member1": 0, "member2": 0, "grand_total": 0}
+    assert summary["actuals"] == {
+        "income": 0,
+        "fixed_debits": 0,
+        "provision_debits": 0,
+        "excluded": 0,
+        "transactions": 0,
+    }
+    assert summary["members"] == {"member1": "Member 1", "member2": "Member 2"}
+    assert summary["key"] == {"member1": 0.5, "member2": 0.5}
+    a_summary = w.a.ok("/dashboard/summary", month=MONTH)
+    assert a_summary["members"] == {"member1": "Alex", "member2": "Sam"}
+    assert a_summary["totals"]["grand_total"] > 0
+
+
+def probe_slim_summary(w: World) -> None:
+    slim = w.b.ok("/dashboard/summary/slim", month=MONTH)
+    for block in ("variable", "fixed", "provisions"):
+        assert slim[block] == {"total": 0, "member1": 0, "member2": 0, "count": 0}, block
+    assert slim["totals"] == {"member1": 0, "member2": 0, "grand_total": 0}
+    assert w.a.ok("/dashboard/summary/slim", month=MONTH)["variable"]["count"] == 2
+
+
+def probe_drill_down(w: World) -> None:
+    path = f"/dashboard/drill-down/{CATEGORY}"
+    summary = w.b.ok(path, month=MONTH, level="summary")
+    assert summary == {
+        "category": CATEGORY,
+        "month": MONTH,
+        "total": 0,
+        "count": 0,
+        "avg": 0,
+        "min": None,
+        "max": None,
+        "previous_total": 0,
+    }
+    assert w.a.ok(path, month=MONTH, level="summary")["previous_total"] == 31.5
+    details = w.b.ok(path, month=MONTH, level="details")
+    assert (details["by_tag"], details["by_label"]) == ([], [])
+    a_details = w.a.ok(path, month=MONTH, level="details")
+    assert a_details["by_tag"]
+    assert a_details["by_label"]
+    assert w.b.ok(path, month=MONTH, level="transactions") == {"items": [], "next_cursor": None}
+    a_page = w.a.ok(path, month=MONTH, level="transactions", limit=1)
+    assert a_page["items"]
+    assert a_page["next_cursor"] is not None
+    b_page = w.b.ok(path, month=MONTH, level="transactions", limit=1, cursor=a_page["next_cursor"])
+    assert b_page["items"] == []
+
+
+def probe_trends(w: World) -> None:
+    params = {"from": "2025-01", "to": "2025-12"}
+    months = w.b.ok("/dashboard/trends", **params)["months"]
+    assert len(months) == 12
+    for month in months:
+        assert {k: v for k, v in month.items() if k != "month"} == {
+            "variable": 0,
+            "fixed_debits": 0,
+            "provision_debits": 0,
+            "income": 0,
+            "net": 0,
+            "count": 0,
+        }
+    a_months = {m["month"]: m for m in w.a.ok("/dashboard/trends", **params)["months"]}
+    assert a_months[MONTH]["count"] == 6
+    assert a_months["2025-05"]["count"] == 1
+
+
+def probe_analytics(w: World) -> None:
+    assert w.b.ok("/analytics/categories", month=MONTH) == {"month": MONTH, "items": []}
+    fixed = w.b.ok("/analytics/categories", month=MONTH, expense_types="FIXED,PROVISION")
+    assert fixed["items"] == []
+    assert len(w.a.ok("/analytics/categories", month=MONTH)["items"]) == 3
+
+
+def probe_kpis(w: World) -> None:
+    params = {"from": "2025-01", "to": "2025-12"}
+    mine = w.b.ok("/analytics/kpis", **params)
+    assert mine["averages"] == {"income": 0, "spending": 0, "savings": 0, "savings_rate": None}
+    assert mine["top_categories"] == []
+    assert w.a.ok("/analytics/kpis", **params)["top_categories"] != []  # A's are there
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    route: str  # the route's path under /api/v1, as declared in the app
+    run: Callable[[World], None]
+
+
+PROBES = [
+    Probe("GET", "/auth/me", probe_me),
+    Probe("GET", "/config", probe_get_config),
+    Probe("PUT", "/config", probe_put_config),
+    Probe("GET", "/fixed-lines", probe_list_fixed_lines),
+    Probe("POST", "/fixed-lines", probe_create_fixed_line),
+    Probe("GET", "/fixed-lines/{line_id}", probe_get_fixed_line),
+    Probe("PUT", "/fixed-lines/{line_id}", probe_put_fixed_line),
+    Probe("PATCH", "/fixed-lines/{line_id}", probe_patch_fixed_line),
+    Probe("DELETE", "/fixed-lines/{line_id}", probe_delete_fixed_line),
+    Probe("GET", "/provisions", probe_list_provisions),
+    Probe("POST", "/provisions", probe_create_provision),
+    Probe("GET", "/provisions/calculate", probe_calculate_provisions),
+    Probe("GET", "/provisions/{provision_id}", probe_get_provision),
+    Probe("PUT", "/provisions/{provision_id}", probe_put_provision),
+    Probe("PATCH", "/provisions/{provision_id}", probe_patch_provision),
+    Probe("DELETE", "/provisions/{provision_id}", probe_delete_provision),
+    Probe("GET", "/transactions", probe_list_transactions),
+    Probe("POST", "/transactions", probe_create_transaction),
+    Probe("POST", "/transactions/bulk", probe_bulk_create),
+    Probe("GET", "/transactions/hierarchy", probe_hierarchy),
+    Probe("GET", "/transactions/{transaction_id}", probe_get_transaction),
+    Probe("PATCH", "/transactions/{transaction_id}", probe_patch_transaction),
+    Probe("DELETE", "/transactions/{transaction_id}", probe_delete_transaction),
+    Probe("GET", "/dashboard/summary", probe_summary),
+    Probe("GET", "/dashboard/summary/slim", probe_slim_summary),
+    Probe("GET", "/dashboard/drill-down/{category}", probe_drill_down),
+    Probe("GET", "/dashboard/trends", probe_trends),
+    Probe("GET", "/analytics/categories", probe_analytics),
+    Probe("GET", "/analytics/kpis", probe_kpis),
+]
