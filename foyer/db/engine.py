@@ -156,6 +156,11 @@ class Database:
         left with `note`, e.g. the data stamps they renewed)."""
         self._after_commit.append(listener)
 
+    def ping(self) -> None:
+        """One round trip to the database; raises when it does not answer (readiness)."""
+        with read_connection(self.engine) as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def read(self) -> AbstractContextManager[Connection]:
         """A connection for reads; its transaction is rolled back at the end."""
         return read_connection(self.engine)

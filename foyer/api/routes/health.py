@@ -8,7 +8,6 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
-from sqlalchemy import text
 
 from foyer.api.deps import State
 from foyer.api.errors import envelope
@@ -25,8 +24,7 @@ async def health() -> dict[str, str]:
 def ready(state: State) -> Any:
     checks: dict[str, str] = {}
     try:
-        with state.database.read() as conn:
-            conn.execute(text("SELECT 1"))
+        state.database.ping()
         checks["database"] = "ok"
     except Exception as exc:  # any failure means "not ready"; the reason is reported
         checks["database"] = f"error: {type(exc).__name__}"
