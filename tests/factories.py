@@ -226,7 +226,9 @@ def make_households(engine: Engine) -> list[int]:
         budget.update_config(
             conn,
             household_id=first,
-            changes={"member1_name": "A", "income1": 2500, "income2": 1800, "tax_rate1": 10},
+            changes=budget.ConfigChanges(
+                member1_name="A", income1_cents=250_000, income2_cents=180_000, tax_rate1_bp=1000
+            ),
         )
         conn.execute(household_config.delete().where(household_config.c.household_id == second))
     return [first, second]

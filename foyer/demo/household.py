@@ -1,11 +1,12 @@
 """The demo couple: configuration, fixed lines, provisions, and the rows they produce.
 
 Camille and Hugo rent a flat near Paris. Everything about them is declared once here, in
-integer cents and basis points: the loader hands these declarations to the API's own
-schemas (so demo data obeys every rule user data does), and `Profile.recurring_rows`
-derives each month's salaries, direct debits, card subscriptions and savings transfers
-from the same declarations, so the statement's FIXED and PROVISION debits match the
-configured fixed lines and provisions to the cent.
+integer cents and basis points: the loader hands these declarations to the budget
+services as their typed inputs (tests/cli/test_demo.py holds them to every rule the API
+holds user data to), and `Profile.recurring_rows` derives each month's salaries, direct
+debits, card subscriptions and savings transfers from the same declarations, so the
+statement's FIXED and PROVISION debits match the configured fixed lines and provisions
+to the cent.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
+from foyer.domain.vocabulary import Frequency, ProvisionBase, SplitMode
 from foyer.money import percent, share_of, split
 from foyer.months import add_months, parse_month
+from foyer.services.budget import ConfigChanges, NewFixedLine, NewProvision
 from foyer.services.transactions import NewRow
 
 #: Bank accounts: the joint one pays the household's charges, each partner has their own.
@@ -42,8 +43,8 @@ class FixedCharge:
 
     label: str
     amount_cents: int
-    frequency: str  # monthly | quarterly | annual
-    split_mode: str
+    frequency: Frequency
+    split_mode: SplitMode
     line_category: str  # the fixed line's category, and the debit's category parent
     category: str  # the debit's category
     bank_label: str
@@ -60,10 +61,10 @@ class Provision:
     name: str
     icon: str
     color: str
-    base: str  # total | member1 | member2 | fixed
+    base: ProvisionBase
     percentage_bp: int
     fixed_cents: int
-    split_mode: str
+    split_mode: SplitMode
     bank_label: str
     custom_bp: int | None = None
     window: tuple[int, int] | None = None  # (start, end), months relative to the end month
@@ -134,70 +135,62 @@ SUBSCRIPTIONS = (("CB SPOTIFY", 1_799, 9, CAMILLE), ("CB APPLE.COM/BILL", 299, 1
 JOINT_CONTRIBUTION_CENTS = 360_000
 
 
-def _money(cents: int) -> Decimal:
-    return Decimal(cents) / 100  # exact: cents over 100 has two decimals
-
-
-def _pct(bp: int | None) -> Decimal | None:
-    return None if bp is None else Decimal(bp) / 100
-
-
-def config_body() -> dict[str, Any]:
-    """The household configuration, as the config API takes it."""
+def config_changes() -> ConfigChanges:
+    """The household configuration, as the budget service takes it."""
     first, second = MEMBERS
-    return {
-        "member1_name": first.name,
-        "member2_name": second.name,
-        "income1": _money(first.gross_cents),
-        "income2": _money(second.gross_cents),
-        "tax_rate1": _pct(first.tax_bp),
-        "tax_rate2": _pct(second.tax_bp),
-        "split_mode": "income",
-        "manual_share1": Decimal(50),
-    }
+    return ConfigChanges(
+        member1_name=first.name,
+        member2_name=second.name,
+        income1_cents=first.gross_cents,
+        income2_cents=second.gross_cents,
+        tax_rate1_bp=first.tax_bp,
+        tax_rate2_bp=second.tax_bp,
+        split_mode="income",
+        manual_share1_bp=5000,
+    )
 
 
-def fixed_line_bodies() -> list[dict[str, Any]]:
-    """The fixed lines, as the fixed-lines API takes them."""
+def new_fixed_lines() -> list[NewFixedLine]:
+    """The fixed lines, as the budget service takes them."""
     return [
-        {
-            "label": c.label,
-            "amount": _money(c.amount_cents),
-            "frequency": c.frequency,
-            "split_mode": c.split_mode,
-            "custom_share1": _pct(c.custom_bp),
-            "category": c.line_category,
-            "active": c.active,
-        }
+        NewFixedLine(
+            label=c.label,
+            amount_cents=c.amount_cents,
+            frequency=c.frequency,
+            split_mode=c.split_mode,
+            custom_share1_bp=c.custom_bp,
+            category=c.line_category,
+            active=c.active,
+        )
         for c in FIXED_CHARGES
     ]
 
 
-def provision_bodies(end_month: str) -> list[dict[str, Any]]:
-    """The provisions, as the provisions API takes them, windows placed around `end_month`."""
-    bodies = []
+def new_provisions(end_month: str) -> list[NewProvision]:
+    """The provisions, as the budget service takes them, windows placed around `end_month`."""
+    items = []
     for order, p in enumerate(PROVISIONS, start=1):
         start = add_months(end_month, p.window[0]) if p.window else None
         end = add_months(end_month, p.window[1]) if p.window else None
-        bodies.append(
-            {
-                "name": p.name,
-                "icon": p.icon,
-                "color": p.color,
-                "display_order": order,
-                "base": p.base,
-                "percentage": _pct(p.percentage_bp),
-                "fixed_amount": _money(p.fixed_cents),
-                "split_mode": p.split_mode,
-                "custom_share1": _pct(p.custom_bp),
-                "is_active": True,
-                "start_month": start,
-                "end_month": end,
-                "target_amount": None if p.target_cents is None else _money(p.target_cents),
-                "current_amount": _money(p.current_cents),
-            }
+        items.append(
+            NewProvision(
+                name=p.name,
+                icon=p.icon,
+                color=p.color,
+                display_order=order,
+                base=p.base,
+                percentage_bp=p.percentage_bp,
+                fixed_amount_cents=p.fixed_cents,
+                split_mode=p.split_mode,
+                custom_share1_bp=p.custom_bp,
+                is_active=True,
+                start_month=start,
+                end_month=end,
+                target_amount_cents=p.target_cents,
+                current_amount_cents=p.current_cents,
+            )
         )
-    return bodies
+    return items
 
 
 def net_cents(member: Member) -> int:

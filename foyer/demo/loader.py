@@ -1,8 +1,8 @@
 """Load demo households into a database: users, configuration, and months of rows.
 
-The configuration, fixed lines and provisions go in through the API's own schemas and
-services; the rows through `services.transactions.insert_rows`, the bulk path imports
-use, in chunks, with a progress bar on the console.
+The configuration, fixed lines and provisions go in through the budget services; the
+rows through `services.transactions.insert_rows`, the bulk path imports use, in chunks,
+with a progress bar on the console.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from foyer.auth.service import create_user, ensure_household
 from foyer.db.engine import Database, analyze
 from foyer.db.schema import household, user_account
 from foyer.demo.generator import month_rows
-from foyer.demo.household import config_body, fixed_line_bodies, profile, provision_bodies
+from foyer.demo.household import config_changes, new_fixed_lines, new_provisions, profile
 from foyer.months import add_months, this_month
-from foyer.schemas.budget_items import FixedLineCreate, ProvisionCreate
-from foyer.schemas.config import ConfigUpdate
 from foyer.services import budget
 from foyer.services.transactions import NewRow, insert_rows
 
@@ -58,15 +56,11 @@ def demo_email(index: int) -> str:
 
 
 def _configure(conn: Connection, household_id: int, end_month: str) -> None:
-    # Through the API's own schemas: demo data obeys every rule user data does.
-    config = ConfigUpdate.model_validate(config_body()).model_dump()
-    budget.update_config(conn, household_id=household_id, changes=config)
-    for line in fixed_line_bodies():
-        data = FixedLineCreate.model_validate(line).model_dump()
-        budget.fixed_lines.create(conn, household_id=household_id, data=data)
-    for prov in provision_bodies(end_month):
-        data = ProvisionCreate.model_validate(prov).model_dump()
-        budget.provisions.create(conn, household_id=household_id, data=data)
+    budget.update_config(conn, household_id=household_id, changes=config_changes())
+    for line in new_fixed_lines():
+        budget.fixed_lines.create(conn, household_id=household_id, item=line)
+    for item in new_provisions(end_month):
+        budget.provisions.create(conn, household_id=household_id, item=item)
 
 
 def load_demo(engine: Engine, spec: DemoSpec, *, console: Console | None = None) -> list[str]:

@@ -17,16 +17,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from foyer.api import budget_shapes as wire
 from foyer.db.engine import make_engine, read_connection
 from foyer.db.migrate import upgrade
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import household
 from foyer.demo import DemoSpec, load_demo, month_rows
 from foyer.demo.generator import quotas
-from foyer.demo.household import MEMBERS, profile
+from foyer.demo.household import (
+    MEMBERS,
+    config_changes,
+    new_fixed_lines,
+    new_provisions,
+    profile,
+)
 from foyer.demo.merchants import MERCHANTS, amount_table
 from foyer.months import add_months
 from foyer.read.reference import ReferenceReader
+from foyer.schemas.budget_items import FixedLineUpdate, ProvisionUpdate
+from foyer.schemas.config import ConfigUpdate
 from foyer.services import budget
 from foyer.services.transactions import NewRow
 from foyer.settings import Settings
@@ -216,3 +225,22 @@ def test_loaded_demo_debits_match_its_fixed_lines_and_provisions(loaded: Engine)
     yearly = sum(line.amount_cents * per_year[line.frequency] for line in lines if line.active)
     assert round(fixed_debits * 100) == yearly
     assert any(not line.active for line in lines)  # the cancelled one is never debited
+
+
+def test_loaded_demo_budget_obeys_the_api_rules(loaded: Engine) -> None:
+    """The demo hands its couple to the budget services, not through the API: read back
+    and sent again as bodies, its configuration, fixed lines and provisions pass the
+    API's schemas and come out as the very inputs the demo declares."""
+    with read_connection(loaded) as conn:
+        household_id = conn.execute(select(household.c.id)).scalar_one()
+        config = budget.get_config(conn, household_id=household_id)
+        lines = budget.fixed_lines.list(conn, household_id=household_id)
+        items = budget.provisions.list(conn, household_id=household_id)
+    body = ConfigUpdate.model_validate(wire.config_read(config).model_dump())
+    assert wire.config_changes(body) == config_changes()
+    assert [wire.patched_fixed_line(line, FixedLineUpdate()) for line in lines] == (
+        new_fixed_lines()
+    )
+    assert [wire.patched_provision(item, ProvisionUpdate()) for item in items] == (
+        new_provisions(END)
+    )

@@ -1,10 +1,15 @@
-"""PUT/GET /api/v1/config (SPEC §2): defaults, partial updates, validation, per household."""
+"""PUT/GET /api/v1/config (SPEC §2): defaults, partial updates, validation, per household;
+and the service under it, in stored units."""
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
 
-from tests.factories import Api
+import pytest
+from sqlalchemy import Engine
+
+from foyer.services import budget, stamps
+from tests.factories import Api, make_households, unit_of_work
 from tests.helpers import JSON, assert_422
 
 DEFAULT_CONFIG = {
@@ -64,3 +69,18 @@ def test_config_validation(api: Api, body: JSON) -> None:
 def test_config_is_per_household(api: Api, other_api: Api) -> None:
     assert api.put("/config", {"income1": 42}).status_code == 200
     assert other_api.ok("/config") == DEFAULT_CONFIG
+
+
+def test_update_config_service_changes_only_what_it_is_given(engine: Engine) -> None:
+    """The service takes stored units; None leaves a field as it is, a household without a
+    config row gets one, and every write renews the budget stamp."""
+    [configured, bare] = make_households(engine)
+    for household_id in (configured, bare):
+        with unit_of_work(engine) as conn:
+            before = stamps.read(conn, household_id, [stamps.BUDGET])
+            stored = budget.get_config(conn, household_id=household_id)
+            changes = budget.ConfigChanges(income2_cents=199_999, manual_share1_bp=3333)
+            updated = budget.update_config(conn, household_id=household_id, changes=changes)
+            assert updated == replace(stored, income2_cents=199_999, manual_share1_bp=3333)
+            assert budget.get_config(conn, household_id=household_id) == updated
+            assert stamps.read(conn, household_id, [stamps.BUDGET]) != before
