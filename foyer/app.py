@@ -109,16 +109,11 @@ def make_state(settings: Settings, database: Database) -> AppState:
     )
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    engine: Engine | None = None,
-    database: Database | None = None,
-) -> FastAPI:
-    """The app for `settings`; tests hand in an `engine` (or a `database`, to share its
-    commit listeners and writer lock with another app)."""
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The app for `settings` (tests hand in an `engine`). It owns its `Database`: its
+    commit listeners (this app's warmer) and writer lock live and die with it."""
     settings = settings or Settings()
-    database = database or Database(engine or make_engine(settings))
+    database = Database(engine or make_engine(settings))
     check_schema(database.engine)
     state = make_state(settings, database)
 

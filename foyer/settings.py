@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         "aggregates; `reference` recomputes from raw rows (oracle, baseline). Named "
         "FOYER_ENGINE before 0.2.",
     )
+    engine: str | None = Field(
+        default=None,
+        description="Renamed FOYER_READER in 0.2. Setting it is an error, so a deployment "
+        "that set it never silently changes read path.",
+    )
     cache: Literal["on", "off"] = Field(
         default="on", description="Response cache (L1 in-process, L2 Redis) on or off."
     )
@@ -101,6 +106,12 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "postgresql+psycopg://")):
             raise ValueError("FOYER_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    @field_validator("engine")
+    @classmethod
+    def _renamed(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError(f"FOYER_ENGINE was renamed in 0.2: set FOYER_READER={value} instead")
 
     @field_validator("secret_key")
     @classmethod

@@ -29,14 +29,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from foyer.api import API_PREFIX
 from foyer.api.deps import AppState
 from foyer.api.params import HTTP_PARAMS
-from foyer.api.routes import API_PREFIX
-from foyer.api.routes.views import by_path, path_params
 from foyer.api.views import Conditions, cached_answer
 from foyer.auth.security import InvalidTokenError
 from foyer.cache.params import ParamError
-from foyer.cache.views import View
+from foyer.cache.views import View, by_path, path_params
 
 Query = dict[str, str]
 Parsed = tuple[View, dict[str, str | int]]
@@ -77,21 +76,19 @@ class _Route:
         return view, params
 
 
-EXACT: dict[str, _Route] = {}
-PREFIXED: dict[str, _Route] = {}  # paths ending in one parameter, by the text before it
-for _path, _views in by_path().items():
-    if "{" in _path:
-        PREFIXED[API_PREFIX + _path[: _path.index("{")]] = _Route(_views)
-    else:
-        EXACT[API_PREFIX + _path] = _Route(_views)
-
-
 class CachedHitsMiddleware:
     """Answer 304s and L1 hits of cached views; pass everything else on (see module)."""
 
     def __init__(self, app: ASGIApp, state: AppState) -> None:
         self.app = app
         self.state = state
+        self.exact: dict[str, _Route] = {}
+        self.prefixed: dict[str, _Route] = {}  # paths ending in their parameter, by the rest
+        for path, views in by_path().items():
+            if "{" in path:
+                self.prefixed[API_PREFIX + path[: path.index("{")]] = _Route(views)
+            else:
+                self.exact[API_PREFIX + path] = _Route(views)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
@@ -104,9 +101,9 @@ class CachedHitsMiddleware:
     async def _answer(self, scope: Scope) -> Response | None:
         started = time.perf_counter()
         path: str = scope["path"]
-        route, rest = EXACT.get(path), ""
+        route, rest = self.exact.get(path), ""
         if route is None:
-            for prefix, candidate in PREFIXED.items():
+            for prefix, candidate in self.prefixed.items():
                 if path.startswith(prefix):
                     route, rest = candidate, path[len(prefix) :]
                     break

@@ -111,9 +111,7 @@ HTTP_PARAMS: dict[ParamName, HttpParam] = {
     "limit": HttpParam(Limit, _number, _fast_limit, default=DEFAULT_LIMIT),
     # Any cursor text: only one the route accepted before can have an entry (a bad one
     # fails its computation, which caches nothing), so a hit means the route took it.
-    "cursor": HttpParam(
-        Cursor, lambda v: "" if v is None else _text(v), lambda t: t or "", default=None
-    ),
+    "cursor": HttpParam(Cursor, _cursor, lambda t: t or "", default=None),
 }
 
 

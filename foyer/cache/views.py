@@ -48,14 +48,20 @@ def _no_check(_params: Params) -> None:
 
 @dataclass(frozen=True, slots=True)
 class View:
+    """One cached view (see the module docstring)."""
+
     name: str  # its metrics label and the first part of its cache keys
+    operation: str  # its route's name: the OpenAPI operationId and summary
     path: str  # under /api/v1; one trailing {category} at most
     params: tuple[ParamName, ...]  # query parameters, in the order the API documents them
     scopes: Callable[[Params], Sequence[str]]  # the data stamps its body depends on
     compute: Compute  # its body, computed on a read connection
     response: object  # the type its body validates against, and the API docs show
     summary: str  # one line for the API docs
-    level: str | None = None  # views sharing a path: the `level` that selects this one
+    # Views sharing a path: the `level` that selects this one; the first declared of a
+    # path is the one a request without `level` gets.
+    level: str | None = None
+    first_paint: bool = False  # warmed after writes for the months people look at
     check: Callable[[Params], None] = _no_check  # rules across parameters (ParamError)
 
 
@@ -102,6 +108,8 @@ MONTH: tuple[ParamName, ...] = ("month",)
 VIEWS: tuple[View, ...] = (
     View(
         name="summary",
+        operation="get_summary",
+        first_paint=True,
         path="/dashboard/summary",
         params=MONTH,
         scopes=_budget_and_totals,
@@ -111,6 +119,8 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="slim_summary",
+        operation="get_slim_summary",
+        first_paint=True,
         path="/dashboard/summary/slim",
         params=MONTH,
         scopes=_budget_and_totals,
@@ -120,6 +130,7 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="drill_down_summary",
+        operation="drill_down",
         path=DRILL_DOWN,
         level="summary",
         params=("month",),
@@ -137,6 +148,7 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="drill_down_details",
+        operation="drill_down",
         path=DRILL_DOWN,
         level="details",
         params=("month",),
@@ -149,6 +161,7 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="drill_down_page",
+        operation="drill_down",
         path=DRILL_DOWN,
         level="transactions",
         params=("month", "sort", "limit", "cursor"),
@@ -160,6 +173,7 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="trends",
+        operation="get_trends",
         path="/dashboard/trends",
         params=("from", "to"),
         scopes=lambda p: [stamps.totals(m) for m in months_between(str(p["from"]), str(p["to"]))],
@@ -173,6 +187,7 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="kpis",
+        operation="get_kpis",
         path="/analytics/kpis",
         params=("from", "to"),
         scopes=_kpi_scopes,
@@ -186,6 +201,8 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="hierarchy",
+        operation="get_hierarchy",
+        first_paint=True,
         path="/transactions/hierarchy",
         params=MONTH,
         scopes=_categories,
@@ -195,6 +212,7 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="analytics_categories",
+        operation="category_analytics",
         path="/analytics/categories",
         params=("month", "expense_types"),
         scopes=_categories,
@@ -209,6 +227,7 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         name="provisions_calculate",
+        operation="calculate_provisions",
         path="/provisions/calculate",
         params=MONTH,
         # provisions and config only, no transactions
@@ -222,3 +241,15 @@ VIEWS: tuple[View, ...] = (
 )
 
 BY_NAME: dict[str, View] = {view.name: view for view in VIEWS}
+
+
+def by_path() -> dict[str, list[View]]:
+    """The views grouped by path, in declaration order."""
+    paths: dict[str, list[View]] = {}
+    for view in VIEWS:
+        paths.setdefault(view.path, []).append(view)
+    return paths
+
+
+def path_params(path: str) -> tuple[ParamName, ...]:
+    return ("category",) if "{category}" in path else ()

@@ -32,7 +32,7 @@ from foyer.cache.answers import entry_on, key_from, key_on
 from foyer.cache.keys import CacheKey
 from foyer.cache.params import Params
 from foyer.cache.store import TieredCache
-from foyer.cache.views import BY_NAME, Sources, View
+from foyer.cache.views import BY_NAME, VIEWS, Sources, View
 from foyer.db.engine import Database, Notes
 from foyer.months import previous_month, this_month
 from foyer.read.activity import busiest_households
@@ -40,8 +40,11 @@ from foyer.services import stamps
 
 log = logging.getLogger("foyer.cache")
 
-#: The dashboard's first paint: warmed for the months people look at.
-BASE_VIEWS = ("summary", "slim_summary", "hierarchy")
+#: The dashboard's first paint (`View.first_paint`): warmed for the months people look at.
+#: They take a month and nothing else, which is what the jobs below give them.
+BASE_VIEWS = tuple(view.name for view in VIEWS if view.first_paint)
+if any(BY_NAME[name].params != ("month",) for name in BASE_VIEWS):
+    raise TypeError("a first-paint view must take exactly one parameter, month")
 
 
 class WarmJob(NamedTuple):

@@ -8,7 +8,15 @@ reads its own app's numbers instead of a difference of process-wide totals.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 # Fine below 1 ms: a warm hit's p95 must be read off these.
 _VIEW_BUCKETS = (
@@ -34,6 +42,10 @@ _VIEW_BUCKETS = (
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        # The process's own numbers (memory, CPU, file descriptors, GC, Python version),
+        # as prometheus_client's default registry exposes them: dashboards rely on them.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
         self.cache_events = Counter(
             "foyer_cache_events_total",
             "Cache lookups by view, tier (l1, l2) and event (hit, miss, error, fallback, off; "

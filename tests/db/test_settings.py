@@ -52,3 +52,9 @@ def test_defaults_follow_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.secret_key is None
     assert settings.reader == "optimized"
     assert settings.cache == "on"
+
+
+def test_the_old_name_of_the_reader_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOYER_ENGINE", "reference")
+    with pytest.raises(ValidationError, match="set FOYER_READER=reference instead"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -17,9 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine
 
-from foyer.api.routes.views import path_params
 from foyer.cache.params import ParamError, ParamName, Params
-from foyer.cache.views import VIEWS, Sources, View
+from foyer.cache.views import VIEWS, Sources, View, path_params
 from foyer.db.engine import read_connection
 from foyer.domain.vocabulary import EXPENSE_TYPES
 from foyer.read import OptimizedReader, ReferenceReader

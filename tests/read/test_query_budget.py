@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from foyer.api.routes.views import path_params
 from foyer.cache.params import ParamName
-from foyer.cache.views import VIEWS, Sources, View
+from foyer.cache.views import VIEWS, Sources, View, path_params
 from foyer.db.engine import read_connection
 from foyer.domain.vocabulary import EXPENSE_TYPES
 from foyer.read import OptimizedReader

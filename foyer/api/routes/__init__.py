@@ -7,10 +7,10 @@ The cached views' routes come first, generated from their declarations
 
 from fastapi import APIRouter
 
+from foyer.api import API_PREFIX
 from foyer.api.routes import auth, config, fixed_lines, provisions, transactions
 from foyer.api.routes.views import view_router
 
-API_PREFIX = "/api/v1"
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(view_router())
 for module in (auth, config, fixed_lines, provisions, transactions):

@@ -60,7 +60,8 @@ def page_response(
     cursor: str | None,
     fields: str | None,
 ) -> dict[str, Any]:
-    """One keyset page as SPEC §5 describes it (shared with the drill-down)."""
+    """One keyset page as SPEC §5 describes it (the drill-down's pages are a cached view
+    computed by the same `keyset_page`)."""
     wanted = parse_fields(fields)
     with state.database.read() as conn:
         return keyset_page(

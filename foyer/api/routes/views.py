@@ -19,27 +19,19 @@ from foyer.api.deps import Claims, State
 from foyer.api.params import HTTP_PARAMS, Given, python_name
 from foyer.api.views import answer_view
 from foyer.cache.params import ParamName, Params
-from foyer.cache.views import VIEWS, View
+from foyer.cache.views import View, by_path, path_params
 
 Endpoint = Callable[..., Awaitable[Response]]
 
 
-def by_path() -> dict[str, list[View]]:
-    """The views grouped by path, in declaration order."""
-    paths: dict[str, list[View]] = {}
-    for view in VIEWS:
-        paths.setdefault(view.path, []).append(view)
-    return paths
-
-
-def path_params(path: str) -> tuple[ParamName, ...]:
-    return ("category",) if "{category}" in path else ()
-
-
-def _names(views: list[View]) -> list[ParamName]:
-    """Every parameter of these views, each once, path parameters first."""
-    names: dict[ParamName, None] = dict.fromkeys(path_params(views[0].path))
-    for view in views:
+def _names(views: list[View]) -> list[ParamName | Literal["level"]]:
+    """Every parameter of these views, each once: path parameters, the first view's,
+    `level` when views share the path, then the others' (the hand-written order)."""
+    names: dict[ParamName | Literal["level"], None] = dict.fromkeys(path_params(views[0].path))
+    names.update(dict.fromkeys(views[0].params))
+    if len(views) > 1:
+        names["level"] = None
+    for view in views[1:]:
         names.update(dict.fromkeys(view.params))
     return list(names)
 
@@ -52,20 +44,16 @@ def _signature(views: list[View]) -> inspect.Signature:
         inspect.Parameter("claims", kind, annotation=Claims),
     ]
     for name in _names(views):
+        if name == "level":
+            # A Literal of the declared levels, built at run time (mypy cannot express it).
+            levels = tuple(view.level for view in views)
+            level = Literal.__getitem__(levels)
+            parameters.append(inspect.Parameter(name, kind, annotation=level, default=levels[0]))
+            continue
         spec = HTTP_PARAMS[name]
         parameters.append(
             inspect.Parameter(
                 python_name(name), kind, annotation=spec.annotation, default=spec.default
-            )
-        )
-    if len(views) > 1:
-        levels = tuple(view.level for view in views)
-        parameters.append(
-            inspect.Parameter(
-                "level",
-                kind,
-                annotation=Literal.__getitem__(levels),
-                default=levels[0],
             )
         )
     return inspect.Signature(parameters)
@@ -100,7 +88,7 @@ def view_router() -> APIRouter:
             path,
             _endpoint(views),
             methods=["GET"],
-            name=first.name if not shared else first.name.rsplit("_", 1)[0],
+            name=first.operation,
             description=first.summary,
             tags=[path.split("/")[1]],
             response_model=first.response if not shared else _union(views),
@@ -110,4 +98,5 @@ def view_router() -> APIRouter:
 
 
 def _union(views: list[View]) -> object:
+    # The union of the levels' schemas, built at run time (mypy cannot express it).
     return Union.__getitem__(tuple(view.response for view in views))

@@ -37,7 +37,18 @@ def _create(table: str, value: str) -> None:
     )
 
 
+def _hold_writers(table: str) -> None:
+    # PostgreSQL: a writer still running the old code could renew a stamp between the
+    # copy and the drop, and the renewal would be lost (a stale entry served as fresh).
+    # Holding the old table until this transaction commits makes such a writer wait,
+    # then fail on the dropped table: its write is refused, never half-published.
+    # SQLite: the migration's write transaction already excludes every other writer.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+
 def upgrade() -> None:
+    _hold_writers("data_version")
     _create("data_stamp", "stamp")
     op.execute(
         "INSERT INTO data_stamp (household_id, scope, stamp) "
@@ -47,6 +58,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _hold_writers("data_stamp")
     _create("data_version", "version")
     op.execute(
         "INSERT INTO data_version (household_id, scope, version) "
