@@ -40,6 +40,9 @@ def test_metrics_count_cache_events_in_prometheus_format(api: Api) -> None:
     text = response.text
     assert 'foyer_cache_events_total{event="hit",tier="l1",view="hierarchy"}' in text
     assert 'foyer_cache_events_total{event="miss",tier="l1",view="hierarchy"}' in text
+    # The process's own numbers too, as prometheus_client's default registry has them.
+    for name in ("process_resident_memory_bytes", "python_info", "python_gc_objects_collected"):
+        assert name in text, name
 
 
 def test_correlation_id_is_echoed(client: TestClient) -> None:
