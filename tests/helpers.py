@@ -17,7 +17,9 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, select
 
+from foyer.cache.params import ParamName
 from foyer.cache.store import redis_client
+from foyer.cache.views import View
 from foyer.db.engine import make_engine
 from foyer.db.schema import transaction_tag
 from foyer.settings import Settings
@@ -167,3 +169,29 @@ def tags_in_db(engine: Engine, transaction_id: int) -> list[str]:
             .order_by(transaction_tag.c.tag)
         )
         return [row[0] for row in rows]
+
+
+# --- requests of the declared views ------------------------------------------------------
+
+#: A value for every kind of view parameter: tests that walk foyer.cache.views.VIEWS build
+#: each view's request from these, so a view added with known kinds is tested as declared.
+VIEW_SAMPLE: dict[ParamName, str | int] = {
+    "month": "2025-06",
+    "from": "2025-01",
+    "to": "2025-06",
+    "expense_types": "VARIABLE,FIXED,PROVISION",
+    "category": "courses",
+    "sort": "amount_asc",
+    "limit": 2,  # small: a page with a next_cursor
+    "cursor": "",
+}
+
+
+def view_request(view: View, **overrides: str | int) -> tuple[str, dict[str, Any]]:
+    """(path under /api/v1, query) of a request for `view`, from VIEW_SAMPLE."""
+    values: dict[str, str | int] = {**VIEW_SAMPLE, **overrides}
+    path = view.path.replace("{category}", str(values["category"]))
+    query: dict[str, Any] = {name: values[name] for name in view.params}
+    if view.level is not None:
+        query["level"] = view.level
+    return path, query

@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from foyer.api.fastpath import CachedHitsMiddleware
 from foyer.auth.security import TOKEN_ALGORITHM, InvalidTokenError, TokenReader, issue_token
+from foyer.cache.views import VIEWS
 from tests.factories import Api, make_fixed_line, make_transaction
+from tests.helpers import view_request
 
 PER_REQUEST = {"server-timing"}
 # Error bodies quote the correlation id: the same one for both apps.
@@ -79,20 +81,10 @@ def _comparable(response: Any) -> tuple[int, bytes, list[tuple[str, str]]]:
     return response.status_code, response.content, headers
 
 
+#: Every declared view (foyer.cache.views.VIEWS), plus a page of another category.
 HOT_REQUESTS = [
-    ("/dashboard/summary", {"month": "2025-06"}),
-    ("/dashboard/summary/slim", {"month": "2025-06"}),
-    ("/transactions/hierarchy", {"month": "2025-06"}),
-    ("/provisions/calculate", {"month": "2025-06"}),
-    ("/dashboard/trends", {"from": "2025-01", "to": "2025-06"}),
-    ("/analytics/categories", {"month": "2025-06", "expense_types": "VARIABLE"}),
-    ("/dashboard/drill-down/courses", {"month": "2025-06"}),
-    ("/dashboard/drill-down/courses", {"month": "2025-06", "level": "details"}),
-    ("/dashboard/drill-down/courses", {"month": "2025-06", "level": "transactions"}),
-    (
-        "/dashboard/drill-down/c1",
-        {"month": "2025-06", "level": "transactions", "sort": "amount_asc", "limit": "1"},
-    ),
+    *(view_request(view) for view in VIEWS),
+    view_request(next(v for v in VIEWS if v.name == "drill_down_page"), category="c1", limit=1),
 ]
 
 
@@ -112,13 +104,7 @@ PARAMS = st.lists(
 )
 PATHS = st.sampled_from(
     [
-        "/dashboard/summary",
-        "/dashboard/summary/slim",
-        "/transactions/hierarchy",
-        "/provisions/calculate",
-        "/dashboard/trends",
-        "/analytics/categories",
-        "/dashboard/drill-down/courses",
+        *dict.fromkeys(view_request(view)[0] for view in VIEWS),  # every declared path
         "/dashboard/drill-down/" + quote("cat égorie&x"),
         "/dashboard/drill-down/",
     ]

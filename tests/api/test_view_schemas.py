@@ -14,34 +14,14 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from foyer.cache.params import ParamName
 from foyer.cache.views import VIEWS, View
 from tests.factories import Api, make_fixed_line, make_provision, make_transaction
-
-#: A value for every kind of parameter: a view added with known kinds is tested as is.
-SAMPLE: dict[ParamName, str | int] = {
-    "month": "2025-06",
-    "from": "2025-01",
-    "to": "2025-06",
-    "expense_types": "VARIABLE,FIXED,PROVISION",
-    "category": "courses",
-    "sort": "amount_asc",
-    "limit": 2,  # small: a page with a next_cursor
-    "cursor": "",
-}
+from tests.helpers import VIEW_SAMPLE, view_request
 
 
 def test_every_kind_of_parameter_has_a_sample() -> None:
     kinds = {name for view in VIEWS for name in view.params}
-    assert kinds <= SAMPLE.keys()
-
-
-def _request(view: View) -> tuple[str, dict[str, Any]]:
-    path = view.path.replace("{category}", str(SAMPLE["category"]))
-    query: dict[str, Any] = {name: SAMPLE[name] for name in view.params}
-    if view.level is not None:
-        query["level"] = view.level
-    return path, query
+    assert kinds <= VIEW_SAMPLE.keys()
 
 
 @pytest.fixture
@@ -64,7 +44,7 @@ def household(api: Api) -> Api:
 
 @pytest.mark.parametrize("view", VIEWS, ids=lambda view: view.name)
 def test_the_cached_body_is_its_schema_exactly(household: Api, view: View) -> None:
-    path, query = _request(view)
+    path, query = view_request(view)
     body = household.ok(path, **query)
     adapter: TypeAdapter[Any] = TypeAdapter(view.response)
     validated = adapter.validate_python(body)
@@ -75,7 +55,7 @@ def test_the_cached_body_is_its_schema_exactly(household: Api, view: View) -> No
 def test_a_body_with_a_field_missing_fails_the_check(household: Api) -> None:
     # The checker can fail: the summary without one of its fields is refused.
     view = next(v for v in VIEWS if v.name == "summary")
-    path, query = _request(view)
+    path, query = view_request(view)
     body = household.ok(path, **query)
     body.pop("key")
     with pytest.raises(ValueError, match="key"):

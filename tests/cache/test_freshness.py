@@ -19,8 +19,9 @@ from sqlalchemy import Engine
 
 from foyer.bench.server import free_port
 from foyer.cache.store import redis_client
+from foyer.cache.views import VIEWS
 from tests.factories import Api, household_api, make_fixed_line, make_transaction
-from tests.helpers import REQUIRE_SERVICES
+from tests.helpers import REQUIRE_SERVICES, view_request
 
 MONTHS = ("2025-05", "2025-06")
 
@@ -33,21 +34,17 @@ def second_client(fresh_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
 
 
 def _views(api: Api) -> dict[str, Any]:
+    """Every declared view (foyer.cache.views.VIEWS): each month for those of a month, a
+    year for those of a range."""
     out = {}
-    for month in MONTHS:
-        out[f"summary {month}"] = api.ok("/dashboard/summary", month=month)
-        out[f"hierarchy {month}"] = api.ok("/transactions/hierarchy", month=month)
-        out[f"slim {month}"] = api.ok("/dashboard/summary/slim", month=month)
-        out[f"drill {month}"] = api.ok("/dashboard/drill-down/courses", month=month)
-        out[f"details {month}"] = api.ok(
-            "/dashboard/drill-down/courses", month=month, level="details"
-        )
-        out[f"analytics {month}"] = api.ok("/analytics/categories", month=month)
-        out[f"page {month}"] = api.ok(
-            "/dashboard/drill-down/courses", month=month, level="transactions", limit=3
-        )
-        out[f"provisions {month}"] = api.ok("/provisions/calculate", month=month)
-    out["trends"] = api.ok("/dashboard/trends", **{"from": "2025-01", "to": "2025-12"})
+    for view in VIEWS:
+        if "month" in view.params:
+            for month in MONTHS:
+                path, query = view_request(view, limit=3, month=month)
+                out[f"{view.name} {month}"] = api.ok(path, **query)
+        else:
+            path, query = view_request(view, **{"from": "2025-01", "to": "2025-12"})
+            out[view.name] = api.ok(path, **query)
     return out
 
 
