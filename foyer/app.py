@@ -29,7 +29,7 @@ from foyer.api.routes.bench import router as bench_router
 from foyer.api.routes.health import router as health_router
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import TokenReader, resolve_secret, stored_value
-from foyer.cache.answers import ViewAnswers
+from foyer.cache.lookup import ViewCache
 from foyer.cache.loop import LoopStamps
 from foyer.cache.store import GZIP_MIN_BYTES, TieredCache, redis_client
 from foyer.cache.views import Sources
@@ -88,7 +88,7 @@ def make_state(settings: Settings, database: Database) -> AppState:
     warmer = Warmer(database, cache, sources, settings.cache_warm_recent)
     database.before_commit(warmer.before_commit)
     database.after_commit(warmer.after_commit)
-    views = ViewAnswers(
+    view_cache = ViewCache(
         database=database,
         cache=cache,
         loop_stamps=LoopStamps(settings, database.engine),
@@ -104,7 +104,7 @@ def make_state(settings: Settings, database: Database) -> AppState:
         login_throttle=LoginThrottle(settings.login_rate_limit, settings.redis_url),
         cache=cache,
         warmer=warmer,
-        views=views,
+        view_cache=view_cache,
         metrics=metrics,
     )
 
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         state.warmer.at_start(settings.cache_warm_households)
         yield
         state.warmer.close()
-        await state.views.loop_stamps.aclose()
+        await state.view_cache.loop_stamps.aclose()
 
     app = FastAPI(
         title="foyer",

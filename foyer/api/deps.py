@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from foyer.api.errors import ApiError
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import InvalidTokenError, TokenClaims, TokenReader
-from foyer.cache.answers import ViewAnswers
+from foyer.cache.lookup import ViewCache
 from foyer.cache.params import check_month
 from foyer.cache.store import TieredCache
 from foyer.cache.warming import Warmer
@@ -33,7 +33,7 @@ class AppState:
     login_throttle: LoginThrottle
     cache: TieredCache
     warmer: Warmer
-    views: ViewAnswers  # cached views: keys, hits, fills
+    view_cache: ViewCache  # cached views: keys, hits, fills
     metrics: Metrics
 
 

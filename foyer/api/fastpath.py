@@ -30,9 +30,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from foyer.api import API_PREFIX
+from foyer.api.answer import Conditions, cached_answer
 from foyer.api.deps import AppState
 from foyer.api.params import HTTP_PARAMS
-from foyer.api.views import Conditions, cached_answer
 from foyer.auth.security import InvalidTokenError
 from foyer.cache.params import ParamError
 from foyer.cache.views import View, by_path, path_params

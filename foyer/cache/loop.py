@@ -18,7 +18,7 @@ from foyer.settings import Settings
 
 class LoopStamps:
     """The event loop's own connections, for the one read it does itself: the data
-    stamps of a cached view (`foyer.cache.answers.ViewAnswers.key`).
+    stamps of a cached view (`foyer.cache.lookup.ViewCache.key`).
 
     Why its own: the loop must never wait for a pooled connection. With every connection
     of the main pool busy on the threadpool, a checkout there would block the loop — and

@@ -2,7 +2,7 @@
 
 One `View` is everything foyer knows about a cached view. The HTTP layer derives the
 route (`foyer.api.routes.views`) and the fast path's parser (`foyer.api.fastpath`) from
-it; the cache derives keys from its scopes (`foyer.cache.answers`); the warmer recomputes
+it; the cache derives keys from its scopes (`foyer.cache.lookup`); the warmer recomputes
 it by name (`foyer.cache.warming`); `tests/api/test_view_schemas.py` validates its body
 against its `response` schema. Adding a view is one entry in `VIEWS` plus the reader
 methods it calls (docs/ARCHITECTURE.md, "Adding a cached view").

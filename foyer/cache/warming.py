@@ -28,8 +28,8 @@ from typing import NamedTuple
 from cachetools import LRUCache
 from sqlalchemy import Connection
 
-from foyer.cache.answers import entry_on, key_from, key_on
 from foyer.cache.keys import CacheKey
+from foyer.cache.lookup import entry_on, key_from, key_on
 from foyer.cache.params import Params
 from foyer.cache.store import TieredCache
 from foyer.cache.views import BY_NAME, VIEWS, Sources, View

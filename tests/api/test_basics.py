@@ -83,7 +83,7 @@ def test_malformed_json_is_422_not_500(api: Api) -> None:
 
 
 def test_unhandled_exception_is_500_envelope_without_trace(app: FastAPI, api: Api) -> None:
-    views = app.state.foyer.views
+    views = app.state.foyer.view_cache
     sources = views.sources
 
     class Boom:

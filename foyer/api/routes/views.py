@@ -15,9 +15,9 @@ from typing import Literal, Union
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from foyer.api.answer import answer_view
 from foyer.api.deps import Claims, State
 from foyer.api.params import HTTP_PARAMS, Given, python_name
-from foyer.api.views import answer_view
 from foyer.cache.params import ParamName, Params
 from foyer.cache.views import View, by_path, path_params
 

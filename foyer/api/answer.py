@@ -27,7 +27,7 @@ from foyer.cache.views import View
 class Conditions(NamedTuple):
     """What the request says about representations: the ETags it holds, gzip or not."""
 
-    wanted: set[str]
+    held: set[str]  # the ETags the client already holds (If-None-Match)
     gzip_ok: bool
 
     @classmethod
@@ -45,7 +45,7 @@ async def answer_view(
     answer = await cached_answer(state, view, household_id, params, conditions, started)
     if isinstance(answer, Response):
         return answer
-    entry = await run_in_threadpool(state.views.fill, view, household_id, params, answer)
+    entry = await run_in_threadpool(state.view_cache.fill, view, household_id, params, answer)
     return _finish(state, view, "miss", answer, entry, conditions, started)
 
 
@@ -59,10 +59,10 @@ async def cached_answer(
 ) -> Response | CacheKey:
     """The answer without computing anything — a 304, or the body from L1 — or else the
     key the caller must fill."""
-    key = await state.views.key(view, household_id, params)
-    if holds(conditions.wanted, key):
+    key = await state.view_cache.key(view, household_id, params)
+    if holds(conditions.held, key):
         return _finish(state, view, "not_modified", key, None, conditions, started)
-    entry = state.views.peek(view, key)
+    entry = state.view_cache.peek(view, key)
     if entry is None:
         return key
     return _finish(state, view, "hit", key, entry, conditions, started)
@@ -81,4 +81,4 @@ def _finish(
     elapsed = time.perf_counter() - started
     state.metrics.view_seconds.labels(view.name, outcome).observe(elapsed)
     timing = f"view;dur={elapsed * 1000:.3f}"
-    return respond(key, entry, conditions.wanted, conditions.gzip_ok, timing)
+    return respond(key, entry, conditions.held, conditions.gzip_ok, timing)

@@ -64,7 +64,7 @@ def entry_on(
     )
 
 
-class ViewAnswers:
+class ViewCache:
     """The cached views of one app: keys read on the event loop's own connections, hits
     from L1, misses filled on a read connection and remembered for the warmer."""
 
