@@ -10,7 +10,7 @@ same bytes.
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -71,7 +71,7 @@ async def cached_answer(
 def _finish(
     state: AppState,
     view: View,
-    outcome: str,
+    outcome: Literal["hit", "not_modified", "miss"],
     key: CacheKey,
     entry: Entry | None,
     conditions: Conditions,

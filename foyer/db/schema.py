@@ -7,6 +7,8 @@ on every row that belongs to a household, constraint names from `NAMING_CONVENTI
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -24,6 +26,8 @@ from sqlalchemy import (
     UniqueConstraint,
     desc,
 )
+
+from foyer.domain.model import MonthTotals
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -215,6 +219,10 @@ agg_month = Table(
     PrimaryKeyConstraint("household_id", "month"),
     sqlite_with_rowid=False,
 )
+#: agg_month's value columns: MonthTotals' fields, in its order (readers build it from them).
+MONTH_COLUMNS = tuple(field.name for field in fields(MonthTotals))
+if tuple(c.name for c in agg_month.columns)[2:] != MONTH_COLUMNS:
+    raise TypeError("agg_month's value columns must be MonthTotals' fields, in order")
 
 # Kept debits (amount < 0, not excluded) only: every category view reads these.
 agg_category = Table(

@@ -20,7 +20,15 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, select
 
 from foyer.db.households import CONFIG_FIELDS, load_config, load_fixed_lines, load_provisions
-from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag, household, household_config
+from foyer.db.schema import (
+    MONTH_COLUMNS,
+    agg_category,
+    agg_label,
+    agg_month,
+    agg_tag,
+    household,
+    household_config,
+)
 from foyer.domain.insights import kpis
 from foyer.domain.model import HouseholdConfig, MonthTotals
 from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
@@ -36,7 +44,6 @@ from foyer.read.shapes import (
     nest_hierarchy,
     trend_months,
 )
-from foyer.services.aggregates import MONTH_COLUMNS
 
 _month_cols = [agg_month.c[name] for name in MONTH_COLUMNS]
 _config_cols = [household_config.c[name] for name in CONFIG_FIELDS]

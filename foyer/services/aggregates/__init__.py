@@ -21,7 +21,7 @@ One job per module, all importable from here:
 
 from __future__ import annotations
 
-from foyer.services.aggregates.delta import FACT_COLUMNS, MONTH_COLUMNS, Delta, Fact, MonthSums
+from foyer.services.aggregates.delta import FACT_COLUMNS, Delta, Fact, MonthSums
 from foyer.services.aggregates.maintain import apply, extreme_query
 from foyer.services.aggregates.recompute import (
     TABLES,
@@ -33,7 +33,6 @@ from foyer.services.aggregates.recompute import (
 
 __all__ = [
     "FACT_COLUMNS",
-    "MONTH_COLUMNS",
     "TABLES",
     "Delta",
     "Fact",

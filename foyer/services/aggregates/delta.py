@@ -14,20 +14,10 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag
+from foyer.db.schema import MONTH_COLUMNS, agg_category, agg_label, agg_month, agg_tag
 from foyer.db.schema import bank_transaction as t
 from foyer.services import stamps
 
-# agg_month's value columns, in the order of foyer.domain.model.MonthTotals.
-MONTH_COLUMNS = (
-    "variable_cents",
-    "variable_count",
-    "fixed_debits_cents",
-    "provision_debits_cents",
-    "income_cents",
-    "excluded_cents",
-    "transactions",
-)
 # low/high of a group no row was added to: least()/greatest() keep the stored value. (Not
 # NULL: both databases check NOT NULL on the proposed row before resolving the conflict.)
 _NO_LOW = 2**62

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from foyer.db.schema import agg_category, agg_label, agg_month, agg_tag
+from foyer.db.schema import MONTH_COLUMNS, agg_category, agg_label, agg_month, agg_tag
 from foyer.db.schema import bank_transaction as t
 from foyer.services import stamps
-from foyer.services.aggregates.delta import MONTH_COLUMNS, Delta
+from foyer.services.aggregates.delta import Delta
 
 
 def _pk_names(table: Table) -> list[str]:
