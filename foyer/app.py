@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     app.include_router(health_router)
-    app.include_router(api_router)
+    app.include_router(api_router())
     if settings.bench_ceiling_dir is not None:
         app.state.ceiling = CeilingStore(settings.bench_ceiling_dir)
         app.include_router(bench_router)

@@ -49,7 +49,7 @@ if any(BY_NAME[name].params != ("month",) for name in BASE_VIEWS):
 
 class WarmJob(NamedTuple):
     household_id: int
-    view: str
+    view_name: str
     params: tuple[tuple[str, str | int], ...]  # sorted items: hashable, one per request
 
     @classmethod
@@ -58,7 +58,7 @@ class WarmJob(NamedTuple):
 
     @property
     def spec(self) -> View:
-        return BY_NAME[self.view]
+        return BY_NAME[self.view_name]
 
 
 class Warmer:
@@ -138,7 +138,7 @@ class Warmer:
                     self._compute(conn, job, key)
             except Exception:  # an optimisation: log it, never fail the write
                 log.exception(
-                    "cache warm-up of %s failed for household %s", job.view, job.household_id
+                    "cache warm-up of %s failed for household %s", job.view_name, job.household_id
                 )
 
     def after_commit(self, notes: Notes) -> None:
@@ -170,7 +170,7 @@ class Warmer:
                 for job in candidates
                 if scopes.intersection(job.spec.scopes(dict(job.params)))
             )
-        return sorted(jobs, key=lambda job: job.view not in BASE_VIEWS)
+        return sorted(jobs, key=lambda job: job.view_name not in BASE_VIEWS)
 
     def _submit(self, job: WarmJob) -> None:
         with self._lock:
@@ -203,7 +203,9 @@ class Warmer:
                 key = key_on(conn, job.spec, job.household_id, dict(job.params))
                 self._compute(conn, job, key)
         except Exception:  # a warm-up is an optimisation: log it, never fail a request
-            log.exception("cache warm-up of %s failed for household %s", job.view, job.household_id)
+            log.exception(
+                "cache warm-up of %s failed for household %s", job.view_name, job.household_id
+            )
 
     def _compute(self, conn: Connection, job: WarmJob, key: CacheKey) -> None:
         params = dict(job.params)

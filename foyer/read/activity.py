@@ -11,7 +11,12 @@ from foyer.db.schema import agg_month
 
 
 def busiest_query(months: Sequence[str], limit: int) -> Select[Any]:
-    """The households with the most transactions in `months`, busiest first."""
+    """The households with the most transactions in `months`, busiest first.
+
+    Not a hot path, so not in foyer.read.plans: it runs once per process start, and reads
+    every agg_month row (one per household and month) to rank the households — about
+    360,000 rows for 10,000 households with three years each, well under a second.
+    """
     return (
         select(agg_month.c.household_id)
         .where(agg_month.c.month.in_(list(months)))

@@ -15,6 +15,7 @@ runs here (tests check the plans; `foyer advise` prints them).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, select
@@ -46,6 +47,8 @@ from foyer.read.shapes import (
 )
 
 _month_cols = [agg_month.c[name] for name in MONTH_COLUMNS]
+#: (parent, category) for the hierarchy, (category, expense type) for analytics.
+Group = tuple[str, str]
 _config_cols = [household_config.c[name] for name in CONFIG_FIELDS]
 
 
@@ -117,6 +120,29 @@ def q_top(table_name: str, household_id: int, category: str, month: str) -> Sele
     )
 
 
+@dataclass(slots=True)
+class _Stats:
+    """Sums of agg_category groups gathered under one key."""
+
+    count: int
+    total: int
+    low: int
+    high: int
+
+    @classmethod
+    def merge(
+        cls, into: dict[Group, _Stats], key: Group, count: int, total: int, low: int, high: int
+    ) -> None:
+        stats = into.get(key)
+        if stats is None:
+            into[key] = cls(count, total, low, high)
+            return
+        stats.count += count
+        stats.total += total
+        stats.low = min(stats.low, low)
+        stats.high = max(stats.high, high)
+
+
 class OptimizedReader:
     """DashboardReader over the aggregate tables (FOYER_READER=optimized, the default)."""
 
@@ -128,10 +154,13 @@ class OptimizedReader:
         row = conn.execute(q_config_and_month(household_id, month)).one_or_none()
         if row is None:  # no such household: what the reference reader shows too
             return HouseholdConfig(), MonthTotals()
-        width = len(_config_cols)
-        config = HouseholdConfig(*row[1 : 1 + width]) if row[0] is not None else HouseholdConfig()
-        totals_row = row[1 + width :]
-        totals = MonthTotals(*(int(v) for v in totals_row[1:])) if totals_row[0] else MonthTotals()
+        found = row._mapping  # by column: the config and the month are outer-joined
+        config = HouseholdConfig()
+        if found[household_config.c.household_id] is not None:
+            config = HouseholdConfig(**{c.name: found[c] for c in _config_cols})
+        totals = MonthTotals()
+        if found[agg_month.c.month] is not None:
+            totals = MonthTotals(**{c.name: int(found[c]) for c in _month_cols})
         return config, totals
 
     def summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
@@ -148,16 +177,15 @@ class OptimizedReader:
         return slim_summary(self.summary(conn, household_id=household_id, month=month))
 
     def hierarchy(self, conn: Connection, *, household_id: int, month: str) -> list[JSON]:
-        sums: dict[tuple[str, str], list[int]] = {}
-        for category, parent, _type, count, total, _low, _high in conn.execute(
+        sums: dict[Group, _Stats] = {}
+        for category, parent, _type, count, total, low, high in conn.execute(
             q_month_categories(household_id, month)
         ):
-            group = sums.setdefault((parent, category), [0, 0])
-            group[0] += total
-            group[1] += count
+            # The same category under several expense types: one line of the hierarchy.
+            _Stats.merge(sums, (parent, category), count, total, low, high)
         parents: dict[str, list[tuple[str, int, int]]] = {}
-        for (parent, category), (total, count) in sums.items():
-            parents.setdefault(parent, []).append((category, total, count))
+        for (parent, category), stats in sums.items():
+            parents.setdefault(parent, []).append((category, stats.total, stats.count))
         return nest_hierarchy(parents)
 
     def drill_down_summary(
@@ -213,30 +241,22 @@ class OptimizedReader:
         expense_types: Sequence[ExpenseType],
     ) -> JSON:
         wanted = set(expense_types)
-        groups: dict[tuple[str, str], list[int]] = {}
+        groups: dict[Group, _Stats] = {}
         for category, _parent, etype, count, total, low, high in conn.execute(
             q_month_categories(household_id, month)
         ):
-            if etype not in wanted:
-                continue
-            group = groups.get((category, etype))
-            if group is None:
-                groups[(category, etype)] = [count, total, low, high]
-            else:  # the same category under several parents
-                group[0] += count
-                group[1] += total
-                group[2] = min(group[2], low)
-                group[3] = max(group[3], high)
-        ranked = sorted(groups.items(), key=lambda g: (-g[1][1], g[0][0], g[0][1]))
+            if etype in wanted:  # the same category under several parents: one item
+                _Stats.merge(groups, (category, etype), count, total, low, high)
+        ranked = sorted(groups.items(), key=lambda g: (-g[1].total, g[0][0], g[0][1]))
         items = [
             {
                 "category": category,
                 "expense_type": etype,
-                **debit_stats(total, count),
-                "min": to_money(low),
-                "max": to_money(high),
+                **debit_stats(stats.total, stats.count),
+                "min": to_money(stats.low),
+                "max": to_money(stats.high),
             }
-            for (category, etype), (count, total, low, high) in ranked
+            for (category, etype), stats in ranked
         ]
         return {"month": month, "items": items}
 

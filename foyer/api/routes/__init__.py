@@ -1,4 +1,4 @@
-"""One router per resource; `api_router` assembles them under /api/v1.
+"""One router per resource; `api_router()` assembles them under /api/v1.
 
 The cached views' routes come first, generated from their declarations
 (`foyer.api.routes.views`): /transactions/{transaction_id} would otherwise take
@@ -11,7 +11,11 @@ from foyer.api import API_PREFIX
 from foyer.api.routes import auth, config, fixed_lines, provisions, transactions
 from foyer.api.routes.views import view_router
 
-api_router = APIRouter(prefix=API_PREFIX)
-api_router.include_router(view_router())
-for module in (auth, config, fixed_lines, provisions, transactions):
-    api_router.include_router(module.router)
+
+def api_router() -> APIRouter:
+    """Every /api/v1 route, in a router of the calling app's own."""
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(view_router())
+    for module in (auth, config, fixed_lines, provisions, transactions):
+        router.include_router(module.router)
+    return router
