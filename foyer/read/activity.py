@@ -13,9 +13,9 @@ from foyer.db.schema import agg_month
 def busiest_query(months: Sequence[str], limit: int) -> Select[Any]:
     """The households with the most transactions in `months`, busiest first.
 
-    Not a hot path, so not in foyer.read.plans: it runs once per process start, and reads
-    every agg_month row (one per household and month) to rank the households — about
-    360,000 rows for 10,000 households with three years each, well under a second.
+    Not a hot path, so not in foyer.read.plans: it runs once per process start, on the
+    warmer's thread, and reads every agg_month row of those months (one per household)
+    to rank the households (a scan and a sort of one row per active household).
     """
     return (
         select(agg_month.c.household_id)
