@@ -36,6 +36,7 @@ from foyer.cache.views import Sources
 from foyer.cache.warming import Warmer
 from foyer.db.engine import Database, make_engine
 from foyer.db.migrate import alembic_config
+from foyer.jobs.queue import JobQueue
 from foyer.observability.metrics import Metrics
 from foyer.read import make_reader
 from foyer.read.cursors import CursorCodec
@@ -106,6 +107,7 @@ def make_state(settings: Settings, database: Database) -> AppState:
         warmer=warmer,
         view_cache=view_cache,
         metrics=metrics,
+        jobs=JobQueue(settings, database),
     )
 
 
@@ -120,7 +122,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         state.warmer.at_start(settings.cache_warm_households)
+        embedded = settings.queue != "immediate" and settings.worker_embedded == "on"
+        if embedded:
+            state.jobs.start_embedded()
         yield
+        if embedded:
+            state.jobs.stop_embedded()
         state.warmer.close()
         await state.view_cache.loop_stamps.aclose()
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,6 +90,44 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     db_max_overflow: int = Field(default=10, ge=0, description="Extra PostgreSQL connections.")
     log_level: str = Field(default="INFO", description="Log level of the foyer logger.")
+    queue: Literal["sqlite", "redis", "immediate"] = Field(
+        default="sqlite",
+        description="Job queue broker (huey): `sqlite` (a file, nothing to start), `redis` "
+        "(FOYER_REDIS_URL; workers on any machine) or `immediate` (jobs run inside the call "
+        "that enqueues them: tests).",
+    )
+    queue_path: Path | None = Field(
+        default=None,
+        description="The huey SQLite file of FOYER_QUEUE=sqlite. Unset: `<database>-queue.db` "
+        "beside a SQLite database, `./foyer-queue.db` with PostgreSQL.",
+    )
+    queue_name: str = Field(
+        default="foyer",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="The queue's name in its broker (Redis keys `huey.*.<name>`).",
+    )
+    worker_embedded: Literal["on", "off"] = Field(
+        default="on",
+        description="Run a job consumer inside each API process (`off` when `foyer worker` "
+        "processes do the work).",
+    )
+    worker_threads: int = Field(
+        default=1, ge=1, description="Job consumer threads of an API process or `foyer worker`."
+    )
+    job_max_attempts: int = Field(
+        default=3, ge=1, description="Runs of a failing job before it is marked failed."
+    )
+    job_retry_delay_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Delay before a failed job's first retry; doubles at each attempt, "
+        "with jitter (0: retry at once).",
+    )
+    job_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Finished jobs older than this are deleted (a daily periodic task).",
+    )
     bench_ceiling_dir: Path | None = Field(
         default=None,
         description="Benchmark servers only: serve /bench/ceiling/{key} from this folder.",
@@ -120,6 +158,12 @@ class Settings(BaseSettings):
             raise ValueError("FOYER_SECRET_KEY must be at least 32 bytes (HS256 key length)")
         return value
 
+    @model_validator(mode="after")
+    def _queue_needs_redis(self) -> Self:
+        if self.queue == "redis" and not self.redis_url:
+            raise ValueError("FOYER_QUEUE=redis needs FOYER_REDIS_URL")
+        return self
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -133,3 +177,12 @@ class Settings(BaseSettings):
         if path in ("", ":memory:"):
             return None
         return Path(path)
+
+    @cached_property
+    def queue_file(self) -> Path:
+        """The huey SQLite file of FOYER_QUEUE=sqlite."""
+        if self.queue_path is not None:
+            return self.queue_path
+        if self.sqlite_path is not None:
+            return self.sqlite_path.with_name(f"{self.sqlite_path.stem}-queue.db")
+        return Path("foyer-queue.db")

@@ -43,7 +43,10 @@ def settings_for(
         url = f"sqlite:///{tmp / 'foyer.db'}"
     else:
         url = request.getfixturevalue("pg_url")
-    return Settings(database_url=url, secret_key=None, _env_file=None, **overrides)  # type: ignore[call-arg]
+    # Jobs run inside the request that enqueues them, retries at once (tests/jobs/ covers
+    # the SQLite and Redis brokers with real consumers).
+    jobs: dict[str, object] = {"queue": "immediate", "job_retry_delay_seconds": 0}
+    return Settings(database_url=url, secret_key=None, _env_file=None, **{**jobs, **overrides})  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

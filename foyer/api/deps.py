@@ -16,6 +16,7 @@ from foyer.cache.params import check_month
 from foyer.cache.store import TieredCache
 from foyer.cache.warming import Warmer
 from foyer.db.engine import Database
+from foyer.jobs.queue import JobQueue
 from foyer.observability.metrics import Metrics
 from foyer.read.cursors import CursorCodec
 from foyer.settings import Settings
@@ -35,6 +36,7 @@ class AppState:
     warmer: Warmer
     view_cache: ViewCache  # cached views: keys, hits, fills
     metrics: Metrics
+    jobs: JobQueue  # the job queue (its broker per FOYER_QUEUE)
 
 
 async def get_state(request: Request) -> AppState:

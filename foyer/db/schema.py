@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     desc,
 )
@@ -288,6 +290,33 @@ data_stamp = Table(
     Column("stamp", BigInteger, nullable=False),
     PrimaryKeyConstraint("household_id", "scope"),
     sqlite_with_rowid=False,
+)
+
+# Jobs (foyer.jobs): the queue's broker (huey: SQLite file or Redis) only carries a job's
+# id; its status, progress, attempts, payload and outcome live here, so the /jobs API
+# reads the database and a job's history outlives the broker. `result` and `payload`
+# are JSON text. Listing a household's recent jobs is one range of the index.
+JOB_STATUSES = ("queued", "running", "succeeded", "failed")
+
+job = Table(
+    "job",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _household_fk(),
+    Column("kind", String(50), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("progress", Float, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("result", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
+    CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
+    CheckConstraint("attempts >= 0", name="attempts"),
+    Index(None, "household_id", "id"),  # read backwards: newest first
 )
 
 instance_secret = Table(

@@ -324,6 +324,38 @@ def probe_kpis(w: World) -> None:
     assert w.a.ok("/analytics/kpis", **params)["top_categories"] != []  # A's are there
 
 
+def _a_job(w: World) -> int:
+    started = w.a.post("/jobs/rebuild-aggregates", None)
+    assert started.status_code == 202
+    return int(started.json()["job_id"])
+
+
+def probe_list_jobs(w: World) -> None:
+    job_id = _a_job(w)
+    assert w.b.ok("/jobs") == {"items": []}
+    assert [j["id"] for j in w.a.ok("/jobs")["items"]] == [job_id]
+
+
+def probe_get_job(w: World) -> None:
+    job_id = _a_job(w)
+    assert_hidden(w.b, "GET", f"/jobs/{job_id}")
+    assert w.a.ok(f"/jobs/{job_id}")["status"] == "succeeded"
+
+
+def probe_rebuild_aggregates(w: World) -> None:
+    started = w.b.post("/jobs/rebuild-aggregates", None)
+    assert started.status_code == 202
+    job = w.b.ok(f"/jobs/{started.json()['job_id']}")
+    # B's rebuild found B's (empty) aggregates: none of A's groups were read or rewritten.
+    assert job["result"]["groups"] == {
+        "agg_month": 0,
+        "agg_category": 0,
+        "agg_tag": 0,
+        "agg_label": 0,
+    }
+    assert w.a.ok("/jobs") == {"items": []}
+
+
 @dataclass(frozen=True)
 class Probe:
     method: str
@@ -361,4 +393,7 @@ PROBES = [
     Probe("GET", "/dashboard/trends", probe_trends),
     Probe("GET", "/analytics/categories", probe_analytics),
     Probe("GET", "/analytics/kpis", probe_kpis),
+    Probe("GET", "/jobs", probe_list_jobs),
+    Probe("GET", "/jobs/{job_id}", probe_get_job),
+    Probe("POST", "/jobs/rebuild-aggregates", probe_rebuild_aggregates),
 ]

@@ -1,0 +1,51 @@
+"""Every kind of job foyer runs, declared in one place (`KINDS`).
+
+A kind is a function of a `JobContext` returning the job's JSON result. It does its own
+writes, each in a unit of work (`ctx.database.unit_of_work()`), and reports progress
+*between* them: on SQLite a progress write inside an open write transaction would wait
+for that very transaction. A job can run again after a crash or a retry, so a kind must
+be idempotent: running it twice leaves the data as running it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from foyer.db.engine import Database
+from foyer.services import aggregates
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    database: Database
+    job_id: int
+    household_id: int  # every read and write of the job is scoped to it
+    payload: JSON
+    attempt: int  # 1 for the first run
+    progress: Callable[[float], None]  # fraction done, 0..1, committed at once
+
+
+JobFunction = Callable[[JobContext], JSON]
+
+
+def rebuild_aggregates(ctx: JobContext) -> JSON:
+    """Reload the household's aggregates from its rows (`foyer aggregates rebuild`, for one
+    household, from the API). Idempotent: the aggregates are a function of the rows."""
+    with ctx.database.read() as conn:
+        mismatches = len(aggregates.verify(conn, ctx.household_id))
+    ctx.progress(0.5)
+    with ctx.database.unit_of_work() as conn:
+        groups = aggregates.rebuild(conn, ctx.household_id)
+    return {"mismatches_before": mismatches, "groups": groups}
+
+
+KINDS: Mapping[str, JobFunction] = MappingProxyType(
+    {
+        "rebuild_aggregates": rebuild_aggregates,
+    }
+)

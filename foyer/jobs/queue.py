@@ -1,0 +1,142 @@
+"""The job queue: huey on the broker FOYER_QUEUE names, foyer's `job` table for the rest.
+
+- `sqlite` (default): a huey SQLite file beside the database; the API process runs the
+  jobs itself (an embedded consumer thread), `foyer worker` processes may help.
+- `redis` (FOYER_REDIS_URL): `foyer worker` processes on any machine, same task code.
+- `immediate` (tests): a job runs inside `enqueue`, retries included when they have no delay.
+
+huey is handed a job's id and nothing else (one registered task, `foyer.run_job`): the
+job's kind, payload, status and outcome live in the database, which the /jobs API reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.api import Huey
+from huey.consumer import Consumer
+
+from foyer.db.engine import Database
+from foyer.jobs.backoff import retry_delay
+from foyer.jobs.kinds import KINDS, JobFunction
+from foyer.jobs.runner import describe, run_job
+from foyer.services import jobs
+from foyer.settings import Settings
+
+log = logging.getLogger("foyer.jobs")
+
+RUN_JOB = "foyer.run_job"
+PURGE_JOBS = "foyer.purge_jobs"
+
+
+class UnknownJobKindError(ValueError):
+    """No kind of that name in foyer.jobs.kinds.KINDS."""
+
+
+class QueueUnavailableError(RuntimeError):
+    """The broker refused the job (e.g. Redis down); the job row is marked failed."""
+
+
+class EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """huey's consumer inside a host process: its threads, not its signal handlers
+    (the host — uvicorn — owns SIGINT/SIGTERM, and a non-main thread cannot set them)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def make_huey(settings: Settings) -> Huey:
+    # results=False: outcomes are written to the job table, never to the broker.
+    name = settings.queue_name
+    if settings.queue == "immediate":
+        return MemoryHuey(name, immediate=True, results=False)
+    if settings.queue == "redis":
+        # clean_name=False: the keys carry the name as given (`huey.redis.<name>`).
+        return RedisHuey(name, url=settings.redis_url, results=False, clean_name=False)
+    settings.queue_file.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(settings.queue_file), results=False)
+
+
+class JobQueue:
+    """Enqueue jobs, run them (the task huey calls), and host an embedded consumer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        kinds: Mapping[str, JobFunction] = KINDS,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.kinds = kinds
+        self.huey = make_huey(settings)
+        self._delay = partial(retry_delay, base=settings.job_retry_delay_seconds, rng=rng)
+        self._run = self.huey.task(name=RUN_JOB)(self.run)
+        self.huey.periodic_task(crontab(minute="17", hour="3"), name=PURGE_JOBS)(self.purge)
+        self._consumer: EmbeddedConsumer | None = None
+
+    def enqueue(
+        self, kind: str, *, household_id: int, payload: dict[str, Any] | None = None
+    ) -> int:
+        """A queued job row (committed), then its id handed to huey; the job's id."""
+        if kind not in self.kinds:
+            raise UnknownJobKindError(kind)
+        with self.database.unit_of_work() as conn:
+            job_id = jobs.create(conn, household_id=household_id, kind=kind, payload=payload or {})
+        try:
+            self._run(job_id)
+        except Exception as exc:
+            # A queued row no worker will ever see would wait forever: say so instead.
+            with self.database.unit_of_work() as conn:
+                jobs.fail(conn, job_id, f"queue unavailable: {describe(exc)}")
+            raise QueueUnavailableError(describe(exc)) from exc
+        return job_id
+
+    def run(self, job_id: int) -> None:
+        """The task huey runs for every message (registered as `foyer.run_job`)."""
+        run_job(
+            database=self.database,
+            kinds=self.kinds,
+            job_id=job_id,
+            max_attempts=self.settings.job_max_attempts,
+            delay=self._delay,
+        )
+
+    def purge(self) -> int:
+        """Delete the jobs finished more than FOYER_JOB_RETENTION_DAYS ago (daily, 03:17)."""
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.settings.job_retention_days)
+        with self.database.unit_of_work() as conn:
+            purged = jobs.purge_finished(conn, before=before)
+        log.info("purged %s finished job(s)", purged)
+        return purged
+
+    def consumer(self, *, workers: int) -> Consumer:
+        """A consumer for `foyer worker` (huey's own, signals and all)."""
+        return self.huey.create_consumer(workers=workers, worker_type="thread")
+
+    def start_embedded(self) -> None:
+        """Run jobs in this process, on `FOYER_WORKER_THREADS` threads (+ huey's scheduler)."""
+        if self._consumer is not None:
+            return
+        self._consumer = EmbeddedConsumer(
+            self.huey,
+            workers=self.settings.worker_threads,
+            worker_type="thread",
+            check_worker_health=False,
+            shutdown_timeout=10.0,
+        )
+        self._consumer.start()
+
+    def stop_embedded(self) -> None:
+        """Stop taking jobs; wait (up to 10 s) for the ones running to finish."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop(graceful=True)
