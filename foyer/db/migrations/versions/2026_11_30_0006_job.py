@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-01 09:00:00
+Create Date: 2026-11-30 16:00:00
 
 A new table only: nothing existing changes, on SQLite or PostgreSQL.
 """
