@@ -27,6 +27,7 @@ from foyer.api.routes import api_router
 from foyer.api.routes.bench import CeilingStore
 from foyer.api.routes.bench import router as bench_router
 from foyer.api.routes.health import router as health_router
+from foyer.api.routes.imports import IMPORTS_PATH, MULTIPART_SLACK_BYTES
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import TokenReader, resolve_secret, stored_value
 from foyer.cache.lookup import ViewCache
@@ -144,7 +145,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # Innermost: the correlation id, gzip and body limits apply to it as to routes.
         app.add_middleware(CachedHitsMiddleware, state=state)
     # Outermost last: the correlation id exists before anything else can answer.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={IMPORTS_PATH: settings.import_max_bytes + MULTIPART_SLACK_BYTES},
+    )
     # Responses the cache did not compress already (it keeps dashboard views gzipped).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024, description="Requests with a larger body get 413."
     )
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest bank file `POST /api/v1/imports` accepts (413 above); that route "
+        "alone takes request bodies over FOYER_MAX_BODY_BYTES, up to this plus 64 KiB of "
+        "multipart framing.",
+    )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     db_max_overflow: int = Field(default=10, ge=0, description="Extra PostgreSQL connections.")
     log_level: str = Field(default="INFO", description="Log level of the foyer logger.")

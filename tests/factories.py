@@ -119,6 +119,15 @@ class Api:
         headers = {**self.headers, "Content-Type": "application/json"}
         return self.client.post(f"/api/v1{path}", content=content, headers=headers)
 
+    def upload(self, content: bytes, *, name: str = "releve.csv", **form: str) -> Any:
+        """POST a bank file to /imports (multipart `file`, plus any form fields)."""
+        return self.client.post(
+            "/api/v1/imports",
+            files={"file": (name, content, "text/csv")},
+            data=form,
+            headers=self.headers,
+        )
+
     def put(self, path: str, json: Any) -> Any:
         return self.client.put(f"/api/v1{path}", json=json, headers=self.headers)
 

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from foyer.db.engine import Database
-from foyer.services import aggregates
+from foyer.services import aggregates, imports
 
 JSON = dict[str, Any]
 
@@ -44,8 +44,28 @@ def rebuild_aggregates(ctx: JobContext) -> JSON:
     return {"mismatches_before": mismatches, "groups": groups}
 
 
+def commit_import(ctx: JobContext) -> JSON:
+    """Insert a bank import's new rows in one transaction (SPEC §8). Idempotent: the
+    import is marked committed in that transaction, and a committed import inserts
+    nothing. Progress is reported once the transaction has committed."""
+    with ctx.database.unit_of_work() as conn:
+        result = imports.commit_import(
+            conn, household_id=ctx.household_id, import_id=int(ctx.payload["import_id"])
+        )
+    if result is None:
+        raise LookupError("import not found")
+    ctx.progress(1.0)
+    return {
+        "rows": result.rows,
+        "inserted": result.inserted,
+        "duplicates": result.duplicates,
+        "errors": result.errors,
+    }
+
+
 KINDS: Mapping[str, JobFunction] = MappingProxyType(
     {
         "rebuild_aggregates": rebuild_aggregates,
+        "commit_import": commit_import,
     }
 )

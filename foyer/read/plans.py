@@ -36,6 +36,7 @@ from foyer.read.transactions import SORT_COLUMNS, TransactionFilter, listing_que
 from foyer.services.aggregates import TABLES as AGGREGATE_TABLES
 from foyer.services.aggregates import extreme_query
 from foyer.services.stamps import stamps_query
+from foyer.services.transactions import import_rows_query
 
 ROW_TABLES = frozenset({t.name, transaction_tag.name})
 LARGE_TABLES = ROW_TABLES | {table.name for table in AGGREGATE_TABLES}
@@ -122,6 +123,7 @@ def registered(s: Sample) -> Iterator[tuple[str, Executable]]:
     yield "write: recompute a group's min", extreme_query(func.max, *key)
     yield "write: recompute a group's max", extreme_query(func.min, *key)
     yield "household by id", select(household).where(household.c.id == h)
+    yield "imports: rows of an import (undo)", import_rows_query(h, "1")
     yield "cache: data stamps of a view", stamps_query(h, ("budget", month))
 
 

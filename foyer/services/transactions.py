@@ -4,8 +4,8 @@ Every write to `bank_transaction` and `transaction_tag` goes through this module
 one of them hands the rows it added or removed to `foyer.services.aggregates` in the same
 transaction, so the aggregates are exact at every commit
 (tests/services/test_only_services_write.py fails if another module writes these tables).
-Reads, listings included, are in
-foyer.read.transactions; these functions take typed inputs and answer ids or found/not
+Reads, listings included, are in foyer.read.transactions; these functions take typed
+inputs (foyer.services.transaction_inputs, re-exported here) and answer ids or found/not
 found, never JSON.
 """
 
@@ -13,108 +13,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
-from foyer.domain.vocabulary import ExpenseType
-from foyer.months import month_of
 from foyer.read.transactions import tags_of
 from foyer.services import aggregates
+from foyer.services.transaction_inputs import (
+    NEW_ROW_COLUMNS,
+    NewRow,
+    NewTransaction,
+    TransactionChanges,
+    new_row,
+)
+
+__all__ = [
+    "NEW_ROW_COLUMNS",
+    "NewRow",
+    "NewTransaction",
+    "TransactionChanges",
+    "delete_import_rows",
+    "delete_transaction",
+    "import_rows_query",
+    "insert_rows",
+    "insert_transactions",
+    "new_row",
+    "store_rows",
+    "update_transaction",
+]
+
+
+_INSERT_COLUMNS = ("id", "household_id", *NEW_ROW_COLUMNS)
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class NewRow(NamedTuple):
-    """One new transaction, the one shape every insert path hands to `insert_rows`.
-
-    A NamedTuple, not a dataclass: bulk loads build millions of them, COPY writes them
-    as they are, and `aggregates.Delta.add_new` unpacks them by position.
-    """
-
-    date: dt.date
-    month: str
-    label: str
-    amount_cents: int
-    category: str
-    category_parent: str
-    account: str
-    exclude: bool
-    expense_type: str
-    import_id: str | None
-    created_at: dt.datetime
-
-
-#: Column order of `NewRow`s.
-NEW_ROW_COLUMNS = NewRow._fields
-_INSERT_COLUMNS = ("id", "household_id", *NEW_ROW_COLUMNS)
-
-
-@dataclass(frozen=True, slots=True)
-class NewTransaction:
-    """A transaction to create, validated, its amount in cents."""
-
-    date: dt.date
-    label: str
-    amount_cents: int
-    category: str
-    category_parent: str
-    account: str
-    exclude: bool
-    expense_type: ExpenseType
-    tags: Sequence[str] = ()
-    import_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionChanges:
-    """A patch: the fields to change, None for those left as they are.
-
-    (None never means "set to NULL": none of these columns is nullable.) The API exposes
-    the SPEC's subset; amount_cents is for services.
-    """
-
-    category: str | None = None
-    category_parent: str | None = None
-    exclude: bool | None = None
-    expense_type: ExpenseType | None = None
-    label: str | None = None
-    amount_cents: int | None = None
-    tags: Sequence[str] | None = None  # the new set of tags, replacing the old one
-
-    def columns(self) -> dict[str, Any]:
-        """The bank_transaction columns to set (also `aggregates.Fact` fields)."""
-        values = {
-            "category": self.category,
-            "category_parent": self.category_parent,
-            "exclude": self.exclude,
-            "expense_type": self.expense_type,
-            "label": self.label,
-            "amount_cents": self.amount_cents,
-        }
-        return {name: value for name, value in values.items() if value is not None}
-
-
-def new_row(item: NewTransaction, created_at: dt.datetime) -> NewRow:
-    """The insert row of a transaction to create."""
-    return NewRow(
-        item.date,
-        month_of(item.date),
-        item.label,
-        item.amount_cents,
-        item.category,
-        item.category_parent,
-        item.account,
-        item.exclude,
-        item.expense_type,
-        item.import_id,
-        created_at,
-    )
 
 
 def _allocate_ids(conn: Connection, count: int) -> list[int]:
@@ -276,3 +212,49 @@ def delete_transaction(conn: Connection, *, household_id: int, transaction_id: i
     delta.add(before, -1)
     aggregates.apply(conn, delta)
     return True
+
+
+def import_rows_query(household_id: int, import_id: str) -> Select[Any]:
+    """An import's rows and what each adds to the aggregates (ix household_id, import_id)."""
+    return select(t.c.id, *aggregates.FACT_COLUMNS).where(
+        t.c.household_id == household_id, t.c.import_id == import_id
+    )
+
+
+def delete_import_rows(conn: Connection, *, household_id: int, import_id: str) -> int:
+    """Delete every row of an import (its undo) with one aggregates delta; how many.
+
+    The rows are locked first (PostgreSQL: FOR UPDATE), as `delete_transaction` does, so a
+    concurrent patch of one of them waits and the delta removes what is really there.
+    """
+    rows = conn.execute(import_rows_query(household_id, import_id).with_for_update()).all()
+    if not rows:
+        return 0
+    # Imported rows start without tags, but a user may have tagged some since.
+    tags: dict[int, list[str]] = {}
+    tagged = (
+        select(transaction_tag.c.transaction_id, transaction_tag.c.tag)
+        .join(t, t.c.id == transaction_tag.c.transaction_id)
+        .where(t.c.household_id == household_id, t.c.import_id == import_id)
+        .order_by(transaction_tag.c.transaction_id, transaction_tag.c.tag)
+    )
+    for transaction_id, tag in conn.execute(tagged):
+        tags.setdefault(transaction_id, []).append(tag)
+    delta = aggregates.Delta()
+    for row in rows:
+        fact = aggregates.Fact(
+            household_id,
+            row.month,
+            row.label,
+            row.amount_cents,
+            row.category,
+            row.category_parent,
+            row.exclude,
+            row.expense_type,
+            tags=tuple(tags.get(row.id, ())),
+        )
+        delta.add(fact, -1)
+    # Tags go with them: ON DELETE CASCADE.
+    conn.execute(t.delete().where(t.c.household_id == household_id, t.c.import_id == import_id))
+    aggregates.apply(conn, delta)
+    return len(rows)

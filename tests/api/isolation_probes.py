@@ -356,6 +356,62 @@ def probe_rebuild_aggregates(w: World) -> None:
     assert w.a.ok("/jobs") == {"items": []}
 
 
+# A bank file holding one of A's rows (2025-06-12, -54.30, CB CARREFOUR 12/06) and a new one.
+STATEMENT = (
+    "Date;Libellé;Montant\n12/06/2025;CB CARREFOUR 12/06;-54,30\n13/06/2025;BOULANGERIE;-3,20\n"
+).encode()
+
+
+def _a_import(w: World, *, commit: bool = False) -> int:
+    created = w.a.upload(STATEMENT)
+    assert created.status_code == 201, created.text
+    import_id = int(created.json()["id"])
+    if commit:
+        assert w.a.post(f"/imports/{import_id}/commit", None).status_code == 202
+    return import_id
+
+
+def probe_create_import(w: World) -> None:
+    # B's preview is told duplicates from B's rows only: A's identical row does not count.
+    preview = w.b.upload(STATEMENT)
+    assert preview.status_code == 201, preview.text
+    assert [r["duplicate"] for r in preview.json()["rows"]] == [False, False]
+    assert w.a.upload(STATEMENT).json()["counts"]["duplicates"] == 1
+    assert [i["id"] for i in w.a.ok("/imports")["items"]] != [preview.json()["id"]]
+
+
+def probe_list_imports(w: World) -> None:
+    import_id = _a_import(w)
+    assert w.b.ok("/imports") == {"items": []}
+    assert [i["id"] for i in w.a.ok("/imports")["items"]] == [import_id]
+
+
+def probe_patch_import(w: World) -> None:
+    import_id = _a_import(w)
+    mapping = {"date": "Date", "label": "Libellé", "amount": "Montant"}
+    assert_hidden(w.b, "PATCH", f"/imports/{import_id}", {"mapping": mapping})
+
+
+def probe_commit_import(w: World) -> None:
+    import_id = _a_import(w)
+    error = assert_envelope(w.b.post(f"/imports/{import_id}/commit", None), 404, "not_found")
+    missing = w.b.post(f"/imports/{NEVER}/commit", None)
+    assert missing.status_code == 404
+    assert error["message"] == missing.json()["error"]["message"]
+    assert w.b.ok("/jobs") == {"items": []}
+    assert w.a.ok("/imports")["items"][0]["status"] == "preview"
+    assert len(w.a.ok("/transactions")["items"]) == len(w.tids)
+
+
+def probe_undo_import(w: World) -> None:
+    import_id = _a_import(w, commit=True)
+    assert_hidden(w.b, "DELETE", f"/imports/{import_id}")
+    assert w.a.ok("/imports")["items"][0]["status"] == "committed"
+    assert len(w.a.ok("/transactions")["items"]) == len(w.tids) + 1
+    # A's own undo puts A's world back as it was (the harness compares it).
+    assert w.a.delete(f"/imports/{import_id}").status_code == 204
+
+
 @dataclass(frozen=True)
 class Probe:
     method: str
@@ -396,4 +452,9 @@ PROBES = [
     Probe("GET", "/jobs", probe_list_jobs),
     Probe("GET", "/jobs/{job_id}", probe_get_job),
     Probe("POST", "/jobs/rebuild-aggregates", probe_rebuild_aggregates),
+    Probe("GET", "/imports", probe_list_imports),
+    Probe("POST", "/imports", probe_create_import),
+    Probe("PATCH", "/imports/{import_id}", probe_patch_import),
+    Probe("POST", "/imports/{import_id}/commit", probe_commit_import),
+    Probe("DELETE", "/imports/{import_id}", probe_undo_import),
 ]

@@ -55,7 +55,7 @@ def test_upgrade_matches_schema_and_downgrade_removes_everything(scratch_engine:
                 (name,),
             ).scalar_one()
             assert "total_cents DESC" in ddl, ddl
-    assert diff == [], f"migrations and foyer/db/schema.py disagree: {diff}"
+    assert diff == [], f"migrations and foyer/db/schema/ disagree: {diff}"
     assert set(metadata.tables) <= set(inspect(scratch_engine).get_table_names())
 
     downgrade(scratch_engine, "base")

@@ -32,10 +32,11 @@ def test_only_the_services_write_transactions_and_aggregates() -> None:
         if raw_sql.search(source):
             offenders.append(f"{name}: SQL text writes a protected table")
         tree = ast.parse(source)
-        tables = {  # local names bound to protected tables by `from foyer.db.schema import`
+        tables = {  # local names bound to protected tables by `from foyer.db.schema[.x] import`
             alias.asname or alias.name
             for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.module == "foyer.db.schema"
+            if isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith("foyer.db.schema")
             for alias in node.names
             if alias.name in PROTECTED
         }

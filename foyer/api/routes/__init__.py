@@ -8,7 +8,15 @@ The cached views' routes come first, generated from their declarations
 from fastapi import APIRouter
 
 from foyer.api import API_PREFIX
-from foyer.api.routes import auth, config, fixed_lines, jobs, provisions, transactions
+from foyer.api.routes import (
+    auth,
+    config,
+    fixed_lines,
+    imports,
+    jobs,
+    provisions,
+    transactions,
+)
 from foyer.api.routes.views import view_router
 
 
@@ -16,6 +24,6 @@ def api_router() -> APIRouter:
     """Every /api/v1 route, in a router of the calling app's own."""
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(view_router())
-    for module in (auth, config, fixed_lines, jobs, provisions, transactions):
+    for module in (auth, config, fixed_lines, imports, jobs, provisions, transactions):
         router.include_router(module.router)
     return router

@@ -1,0 +1,182 @@
+"""Bank imports as the /imports API shows them: the history, one import, and its analysis
+(the file parsed again and each row told new or duplicate against the household's rows).
+
+`analyze` is what both the preview and the commit see: the stored bytes, the stored
+detection, and the household's rows of the file's date range read in one query, keyed
+exactly as `foyer.imports.dedupe` keys the file's rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Select, func, select
+
+from foyer.db.schema import bank_import
+from foyer.db.schema import bank_transaction as t
+from foyer.imports import (
+    ColumnMapping,
+    DedupeKey,
+    Detection,
+    Dialect,
+    LineError,
+    ParsedRow,
+    dedupe_key,
+    mark_duplicates,
+    parse,
+)
+from foyer.imports.text import fold
+
+ImportStatus = Literal["preview", "committed", "undone"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """One import's row; `content` is only read for a single import, never the history."""
+
+    id: int
+    file_name: str
+    account: str
+    status: ImportStatus
+    detection: Detection
+    rows: int
+    duplicates: int
+    errors: int
+    inserted: int
+    created_at: dt.datetime
+    committed_at: dt.datetime | None
+    content: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The file's rows in file order, which of them the household already holds, and the
+    lines that did not parse."""
+
+    rows: list[ParsedRow]
+    duplicate: list[bool]
+    errors: list[LineError]
+
+    @property
+    def duplicates(self) -> int:
+        return sum(self.duplicate)
+
+
+def detection_json(detection: Detection) -> str:
+    return json.dumps(dataclasses.asdict(detection))
+
+
+def detection_from_json(text: str) -> Detection:
+    data: dict[str, Any] = json.loads(text)
+    dialect = data["dialect"]
+    mapping = data["mapping"]
+    return Detection(
+        format=data["format"],
+        encoding=data["encoding"],
+        dialect=None if dialect is None else Dialect(**dialect),
+        columns=tuple(data["columns"]),
+        mapping=None if mapping is None else ColumnMapping(**mapping),
+        header_line=int(data["header_line"]),
+    )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands timestamps back naive; foyer stores UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+_COLUMNS = (
+    bank_import.c.id,
+    bank_import.c.file_name,
+    bank_import.c.account,
+    bank_import.c.status,
+    bank_import.c.detection,
+    bank_import.c.row_count,
+    bank_import.c.duplicate_count,
+    bank_import.c.error_count,
+    bank_import.c.inserted_count,
+    bank_import.c.created_at,
+    bank_import.c.committed_at,
+)
+
+
+def _record(row: Any, content: bytes = b"") -> ImportRecord:
+    return ImportRecord(
+        id=int(row.id),
+        file_name=row.file_name,
+        account=row.account,
+        status=row.status,
+        detection=detection_from_json(row.detection),
+        rows=int(row.row_count),
+        duplicates=int(row.duplicate_count),
+        errors=int(row.error_count),
+        inserted=int(row.inserted_count),
+        created_at=_utc(row.created_at),
+        committed_at=None if row.committed_at is None else _utc(row.committed_at),
+        content=content,
+    )
+
+
+def import_query(household_id: int, import_id: int) -> Select[Any]:
+    """One import of the household's, with its file's bytes."""
+    return select(*_COLUMNS, bank_import.c.content).where(
+        bank_import.c.household_id == household_id, bank_import.c.id == import_id
+    )
+
+
+def get_import(conn: Connection, *, household_id: int, import_id: int) -> ImportRecord | None:
+    """The import, or None when it does not exist *for this household*."""
+    row = conn.execute(import_query(household_id, import_id)).one_or_none()
+    return None if row is None else _record(row, bytes(row.content))
+
+
+def list_imports(conn: Connection, *, household_id: int, limit: int) -> list[ImportRecord]:
+    """The household's `limit` most recent imports (ix_bank_import_household_id_id)."""
+    query = (
+        select(*_COLUMNS)
+        .where(bank_import.c.household_id == household_id)
+        .order_by(bank_import.c.id.desc())
+        .limit(limit)
+    )
+    return [_record(row) for row in conn.execute(query)]
+
+
+def held_counts(
+    conn: Connection, *, household_id: int, start: dt.date, end: dt.date
+) -> Counter[DedupeKey]:
+    """How many rows the household holds per dedupe key, dates `start`..`end` included."""
+    query = (
+        select(t.c.date, t.c.amount_cents, t.c.account, t.c.label, func.count())
+        .where(t.c.household_id == household_id, t.c.date >= start, t.c.date <= end)
+        .group_by(t.c.date, t.c.amount_cents, t.c.account, t.c.label)
+    )
+    held: Counter[DedupeKey] = Counter()
+    for date, amount_cents, account, label, count in conn.execute(query):
+        # Labels that differ only in case, accents or spaces fold to one key: add them up.
+        held[DedupeKey(date, int(amount_cents), account, fold(label))] += int(count)
+    return held
+
+
+def analyze(
+    conn: Connection, *, household_id: int, content: bytes, detection: Detection, account: str
+) -> Analysis:
+    """Parse the file and mark each row new or duplicate (SPEC §8, occurrence counting)."""
+    rows: list[ParsedRow] = []
+    errors: list[LineError] = []
+    for item in parse(io.BytesIO(content), detection):
+        if isinstance(item, ParsedRow):
+            rows.append(item)
+        elif isinstance(item, LineError):
+            errors.append(item)
+    if not rows:
+        return Analysis(rows, [], errors)
+    dates = [row.date for row in rows]
+    held = held_counts(conn, household_id=household_id, start=min(dates), end=max(dates))
+    keys = (dedupe_key(row, default_account=account) for row in rows)
+    return Analysis(rows, list(mark_duplicates(keys, held)), errors)

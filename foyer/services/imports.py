@@ -1,0 +1,184 @@
+"""Bank import writes (SPEC §8): the preview row, the user's fixes, the commit, the undo.
+
+An import keeps its file's bytes from upload to commit, so the commit parses exactly what
+was previewed. The commit inserts every new row through `transactions.insert_rows` and the
+undo removes them through `transactions.delete_import_rows`: aggregates and data stamps
+stay exact. Everything runs in the caller's unit of work; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from foyer.db.schema import bank_import
+from foyer.imports import ColumnMapping, Detection, Dialect, detect, with_overrides
+from foyer.months import month_of
+from foyer.read.imports import Analysis, analyze, detection_json, get_import
+from foyer.services import transactions
+
+UNCATEGORIZED = "uncategorized"
+
+
+class ImportStateError(ValueError):
+    """The import's status does not allow this (e.g. a PATCH after its commit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    """The commit job's result (SPEC §8)."""
+
+    rows: int
+    inserted: int
+    duplicates: int
+    errors: int
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _counts(analysis: Analysis) -> dict[str, int]:
+    return {
+        "row_count": len(analysis.rows),
+        "duplicate_count": analysis.duplicates,
+        "error_count": len(analysis.errors),
+    }
+
+
+def create_import(
+    conn: Connection, *, household_id: int, file_name: str, content: bytes, account: str
+) -> int:
+    """Detect the file and store it as a preview; its id. Raises NotABankExport."""
+    detection = detect(io.BytesIO(content))
+    analysis = analyze(
+        conn, household_id=household_id, content=content, detection=detection, account=account
+    )
+    result = conn.execute(
+        bank_import.insert()
+        .values(
+            household_id=household_id,
+            file_name=file_name[:255],
+            format=detection.format,
+            encoding=detection.encoding,
+            account=account,
+            status="preview",
+            detection=detection_json(detection),
+            inserted_count=0,
+            content=content,
+            created_at=_now(),
+            **_counts(analysis),
+        )
+        .returning(bank_import.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def update_import(
+    conn: Connection,
+    *,
+    household_id: int,
+    import_id: int,
+    dialect: Dialect | None,
+    mapping: ColumnMapping | None,
+) -> bool:
+    """Apply the user's dialect and/or mapping to a preview; False when not found.
+
+    A new delimiter finds the header and columns again (`detect` with it); MappingError
+    when the fix does not fit the file, ImportStateError once committed or undone.
+    """
+    record = get_import(conn, household_id=household_id, import_id=import_id)
+    if record is None:
+        return False
+    if record.status != "preview":
+        raise ImportStateError(f"the import is {record.status}: only a preview can change")
+    detection: Detection = record.detection
+    if (
+        dialect is not None
+        and detection.format == "csv"
+        and detection.dialect is not None
+        and dialect.delimiter != detection.dialect.delimiter
+    ):
+        detection = detect(io.BytesIO(record.content), delimiter=dialect.delimiter)
+    detection = with_overrides(detection, dialect=dialect, mapping=mapping)
+    analysis = analyze(
+        conn,
+        household_id=household_id,
+        content=record.content,
+        detection=detection,
+        account=record.account,
+    )
+    conn.execute(
+        bank_import.update()
+        .where(bank_import.c.id == import_id)
+        .values(detection=detection_json(detection), **_counts(analysis))
+    )
+    return True
+
+
+def commit_import(conn: Connection, *, household_id: int, import_id: int) -> CommitResult | None:
+    """Insert the import's new rows, all or none; None when not found.
+
+    The import row is locked first, so two commits of one import run one after the other,
+    and the second (or a retry of the job) finds it committed and inserts nothing.
+    """
+    locked = conn.execute(
+        select(bank_import.c.status)
+        .where(bank_import.c.household_id == household_id, bank_import.c.id == import_id)
+        .with_for_update()
+    ).one_or_none()
+    record = get_import(conn, household_id=household_id, import_id=import_id)
+    if locked is None or record is None:
+        return None
+    if record.status == "committed":
+        return CommitResult(record.rows, 0, record.rows, record.errors)
+    if record.status != "preview":
+        raise ImportStateError(f"the import is {record.status}: upload the file again")
+    analysis = analyze(
+        conn,
+        household_id=household_id,
+        content=record.content,
+        detection=record.detection,
+        account=record.account,
+    )
+    now = _now()
+    new = [
+        transactions.NewRow(
+            row.date,
+            month_of(row.date),
+            row.label[:500],
+            row.amount_cents,
+            (row.category or UNCATEGORIZED)[:100],
+            UNCATEGORIZED,
+            row.account or record.account,
+            False,
+            "VARIABLE",
+            str(import_id),
+            now,
+        )
+        for row, duplicate in zip(analysis.rows, analysis.duplicate, strict=True)
+        if not duplicate
+    ]
+    transactions.insert_rows(conn, household_id=household_id, rows=new, tags=[()] * len(new))
+    conn.execute(
+        bank_import.update()
+        .where(bank_import.c.id == import_id)
+        .values(status="committed", committed_at=now, inserted_count=len(new), **_counts(analysis))
+    )
+    return CommitResult(len(analysis.rows), len(new), analysis.duplicates, len(analysis.errors))
+
+
+def undo_import(conn: Connection, *, household_id: int, import_id: int) -> bool:
+    """Remove the import's rows (aggregates exact) and mark it undone; False when not found.
+
+    Undoing a preview or an undone import removes nothing and leaves it undone.
+    """
+    record = get_import(conn, household_id=household_id, import_id=import_id)
+    if record is None:
+        return False
+    transactions.delete_import_rows(conn, household_id=household_id, import_id=str(import_id))
+    conn.execute(bank_import.update().where(bank_import.c.id == import_id).values(status="undone"))
+    return True
