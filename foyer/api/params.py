@@ -25,6 +25,8 @@ MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–500.")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
+#: How many of a household's latest items a history lists (jobs, imports).
+Recent = Annotated[int, Query(ge=1, le=100, description="How many, newest first.")]
 
 # What the routes' pattern (^\d{4}-\d{2}$) accepts, minus its oddities (non-ASCII digits,
 # a trailing newline): anything else goes to the route, which decides.

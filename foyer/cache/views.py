@@ -133,7 +133,7 @@ VIEWS: tuple[View, ...] = (
         operation="drill_down",
         path=DRILL_DOWN,
         level="summary",
-        params=("month",),
+        params=MONTH,
         # previous_total reads the month before
         scopes=lambda p: (
             stamps.categories(_month(p)),
@@ -151,7 +151,7 @@ VIEWS: tuple[View, ...] = (
         operation="drill_down",
         path=DRILL_DOWN,
         level="details",
-        params=("month",),
+        params=MONTH,
         scopes=lambda p: (stamps.details(_month(p)),),
         compute=lambda s, c, h, p: s.reader.drill_down_details(
             c, household_id=h, category=str(p["category"]), month=_month(p)

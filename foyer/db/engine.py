@@ -39,6 +39,12 @@ def _adapt_datetime(value: dt.datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored timestamp as an aware UTC datetime: SQLite hands them back naive (the
+    adapter above stored UTC), PostgreSQL aware."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 # sqlite3's built-in date adapters are deprecated (3.12); register explicit ones.
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
 sqlite3.register_adapter(dt.datetime, _adapt_datetime)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Select, func, select
 
+from foyer.db.engine import as_utc
 from foyer.db.schema import bank_import
 from foyer.db.schema import bank_transaction as t
 from foyer.imports import (
@@ -86,11 +87,6 @@ def detection_from_json(text: str) -> Detection:
     )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands timestamps back naive; foyer stores UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 _COLUMNS = (
     bank_import.c.id,
     bank_import.c.file_name,
@@ -117,8 +113,8 @@ def _record(row: Any, content: bytes = b"") -> ImportRecord:
         duplicates=int(row.duplicate_count),
         errors=int(row.error_count),
         inserted=int(row.inserted_count),
-        created_at=_utc(row.created_at),
-        committed_at=None if row.committed_at is None else _utc(row.committed_at),
+        created_at=as_utc(row.created_at),
+        committed_at=None if row.committed_at is None else as_utc(row.committed_at),
         content=content,
     )
 

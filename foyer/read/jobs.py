@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
+from foyer.db.engine import as_utc
 from foyer.db.schema import job
 
 JSON = dict[str, Any]
@@ -44,10 +45,7 @@ def _query() -> Select[Any]:
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands timestamps back naive; foyer stores UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
+    return None if value is None else as_utc(value)
 
 
 def _view(row: Any) -> JobView:

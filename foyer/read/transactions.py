@@ -27,6 +27,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from foyer.db.engine import as_utc
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
 from foyer.domain.vocabulary import SORTS
@@ -62,11 +63,6 @@ _ROW_COLUMNS = (
 )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; foyer only ever stores UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def to_read(row: Row[*tuple[Any, ...]], tags: list[str]) -> dict[str, Any]:
     """A transaction row (`_ROW_COLUMNS`) and its tags as the API answers it (TransactionRead)."""
     return {
@@ -83,7 +79,7 @@ def to_read(row: Row[*tuple[Any, ...]], tags: list[str]) -> dict[str, Any]:
         "tags": tags,
         "import_id": row.import_id,
         # The same text the response models emit for aware UTC datetimes ("…Z").
-        "created_at": _utc(row.created_at).isoformat().replace("+00:00", "Z"),
+        "created_at": as_utc(row.created_at).isoformat().replace("+00:00", "Z"),
     }
 
 

@@ -37,6 +37,16 @@ class CommitResult:
     errors: int
 
 
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A preview as just stored: its id, the detection in force, the file parsed with it
+    (what the preview shows, so nothing is parsed or read back twice)."""
+
+    import_id: int
+    detection: Detection
+    analysis: Analysis
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -51,8 +61,8 @@ def _counts(analysis: Analysis) -> dict[str, int]:
 
 def create_import(
     conn: Connection, *, household_id: int, file_name: str, content: bytes, account: str
-) -> int:
-    """Detect the file and store it as a preview; its id. Raises NotABankExport."""
+) -> Staged:
+    """Detect the file and store it as a preview. Raises NotABankExport."""
     detection = detect(io.BytesIO(content))
     analysis = analyze(
         conn, household_id=household_id, content=content, detection=detection, account=account
@@ -74,7 +84,7 @@ def create_import(
         )
         .returning(bank_import.c.id)
     )
-    return int(result.scalar_one())
+    return Staged(int(result.scalar_one()), detection, analysis)
 
 
 def update_import(
@@ -84,15 +94,15 @@ def update_import(
     import_id: int,
     dialect: Dialect | None,
     mapping: ColumnMapping | None,
-) -> bool:
-    """Apply the user's dialect and/or mapping to a preview; False when not found.
+) -> Staged | None:
+    """Apply the user's dialect and/or mapping to a preview; None when not found.
 
     A new delimiter finds the header and columns again (`detect` with it); MappingError
     when the fix does not fit the file, ImportStateError once committed or undone.
     """
     record = get_import(conn, household_id=household_id, import_id=import_id)
     if record is None:
-        return False
+        return None
     if record.status != "preview":
         raise ImportStateError(f"the import is {record.status}: only a preview can change")
     detection: Detection = record.detection
@@ -116,7 +126,7 @@ def update_import(
         .where(bank_import.c.id == import_id)
         .values(detection=detection_json(detection), **_counts(analysis))
     )
-    return True
+    return Staged(import_id, detection, analysis)
 
 
 def commit_import(conn: Connection, *, household_id: int, import_id: int) -> CommitResult | None:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from sqlalchemy import Connection
+from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from foyer.api import API_PREFIX
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
+from foyer.api.params import Recent
 from foyer.imports import ColumnMapping, Dialect, MappingError, NotABankExport
 from foyer.jobs import QueueUnavailableError
 from foyer.money import to_money
-from foyer.read.imports import ImportRecord, analyze, get_import, list_imports
+from foyer.read.imports import get_import, list_imports
 from foyer.schemas.imports import (
     DialectRead,
     ImportCounts,
@@ -39,15 +39,9 @@ PREVIEW_ROWS = 50
 PREVIEW_ERRORS = 100
 
 
-def _preview(conn: Connection, record: ImportRecord, household_id: int) -> ImportPreview:
-    detection = record.detection
-    analysis = analyze(
-        conn,
-        household_id=household_id,
-        content=record.content,
-        detection=detection,
-        account=record.account,
-    )
+def _preview(staged: imports.Staged) -> ImportPreview:
+    """The preview of a file just stored or re-parsed (its status is `preview`)."""
+    detection, analysis = staged.detection, staged.analysis
     rows = [
         PreviewRow(
             line=row.line,
@@ -63,8 +57,8 @@ def _preview(conn: Connection, record: ImportRecord, household_id: int) -> Impor
     ]
     dialect = detection.dialect
     return ImportPreview(
-        id=record.id,
-        status=record.status,
+        id=staged.import_id,
+        status="preview",
         format=detection.format,
         encoding=detection.encoding,
         dialect=None if dialect is None else DialectRead(**dataclasses.asdict(dialect)),
@@ -78,14 +72,6 @@ def _preview(conn: Connection, record: ImportRecord, household_id: int) -> Impor
             :PREVIEW_ERRORS
         ],
     )
-
-
-def _read_preview(state: State, household_id: int, import_id: int) -> ImportPreview:
-    with state.database.read() as conn:
-        record = get_import(conn, household_id=household_id, import_id=import_id)
-        if record is None:
-            raise not_found("import")
-        return _preview(conn, record, household_id)
 
 
 @router.post("", response_model=ImportPreview, status_code=201, responses={413: {}, 422: {}})
@@ -102,7 +88,7 @@ def create_import(
         raise ApiError(413, f"bank file larger than {limit} bytes")
     try:
         with state.database.unit_of_work() as conn:
-            import_id = imports.create_import(
+            staged = imports.create_import(
                 conn,
                 household_id=claims.household_id,
                 file_name=file.filename or "upload",
@@ -111,7 +97,7 @@ def create_import(
             )
     except NotABankExport as exc:
         raise ApiError(422, exc.reason, code="not_a_bank_export") from exc
-    return _read_preview(state, claims.household_id, import_id)
+    return _preview(staged)
 
 
 @router.patch("/{import_id}", response_model=ImportPreview, responses={404: {}, 409: {}})
@@ -127,7 +113,7 @@ def update_import(
             else ColumnMapping(**body.mapping.model_dump(exclude_none=True))
         )
         with state.database.unit_of_work() as conn:
-            found = imports.update_import(
+            staged = imports.update_import(
                 conn,
                 household_id=claims.household_id,
                 import_id=import_id,
@@ -140,9 +126,9 @@ def update_import(
         raise ApiError(422, exc.reason, code="not_a_bank_export") from exc
     except imports.ImportStateError as exc:
         raise ApiError(409, str(exc)) from exc
-    if not found:
+    if staged is None:
         raise not_found("import")
-    return _read_preview(state, claims.household_id, import_id)
+    return _preview(staged)
 
 
 @router.post(
@@ -172,7 +158,7 @@ def commit_import(state: State, claims: Claims, import_id: int) -> JobStarted:
 def list_household_imports(
     state: State,
     claims: Claims,
-    limit: Annotated[int, Query(ge=1, le=100, description="How many, newest first.")] = 20,
+    limit: Recent = 20,
 ) -> ImportPage:
     """The household's imports, newest first: file name, status, counts, dates."""
     with state.database.read() as conn:

@@ -3,12 +3,11 @@ the jobs a household may start itself."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
+from foyer.api.params import Recent
 from foyer.jobs import QueueUnavailableError
 from foyer.read.jobs import get_job, list_jobs
 from foyer.schemas.jobs import JobPage, JobRead, JobStarted
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 def list_household_jobs(
     state: State,
     claims: Claims,
-    limit: Annotated[int, Query(ge=1, le=100, description="How many, newest first.")] = 20,
+    limit: Recent = 20,
 ) -> JobPage:
     """The household's most recent jobs, newest first."""
     with state.database.read() as conn:
