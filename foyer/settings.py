@@ -130,6 +130,19 @@ class Settings(BaseSettings):
         description="Delay before a failed job's first retry; doubles at each attempt, "
         "with jitter (0: retry at once).",
     )
+    job_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A job's lease: a running job's worker renews it every third of this; a "
+        "job whose worker stops renewing (killed, machine gone), or that no worker claims, is "
+        "sent again once it passes (checked every minute).",
+    )
+    import_preview_retention_days: int = Field(
+        default=7,
+        ge=1,
+        description="Import previews never committed are deleted after this many days, with "
+        "their file (a daily periodic task).",
+    )
     job_retention_days: int = Field(
         default=30,
         ge=1,

@@ -36,5 +36,6 @@ def worker(
     with command_engine(settings) as engine:
         check_schema(engine)
         queue = JobQueue(settings, Database(engine))
+        queue.reclaim()  # jobs a worker that died (this one, before a restart) left running
         console.print(f"foyer worker on the {settings.queue} queue {settings.queue_name!r}")
         queue.consumer(workers=threads or settings.worker_threads).run()

@@ -167,6 +167,19 @@ class Database:
         with read_connection(self.engine) as conn:
             conn.exec_driver_sql("SELECT 1")
 
+    def optimize(self) -> None:
+        """Refresh the planner's statistics after a big write (an import of thousands of
+        rows, a periodic task), as `analyze` does after a bulk load, but bounded: SQLite
+        samples (`analysis_limit`) instead of reading every index, a second or less at 1M
+        rows; PostgreSQL's ANALYZE samples by itself."""
+        with self._writer_lock, self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                # PRAGMA optimize would be the idiom, but before SQLite 3.46 it only analyses
+                # tables this connection's own queries used, which a fresh one has none of.
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+
     def read(self) -> AbstractContextManager[Connection]:
         """A connection for reads; its transaction is rolled back at the end."""
         return read_connection(self.engine)

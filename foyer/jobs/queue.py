@@ -26,13 +26,14 @@ from foyer.db.engine import Database
 from foyer.jobs.backoff import retry_delay
 from foyer.jobs.kinds import KINDS, JobFunction
 from foyer.jobs.runner import describe, run_job
-from foyer.services import jobs
+from foyer.services import imports, jobs
 from foyer.settings import Settings
 
 log = logging.getLogger("foyer.jobs")
 
 RUN_JOB = "foyer.run_job"
-PURGE_JOBS = "foyer.purge_jobs"
+HOUSEKEEPING = "foyer.housekeeping"
+RECLAIM_JOBS = "foyer.reclaim_jobs"
 
 
 class UnknownJobKindError(ValueError):
@@ -85,8 +86,14 @@ class JobQueue:
         self.kinds = kinds
         self.huey = make_huey(settings)
         self._delay = partial(retry_delay, base=settings.job_retry_delay_seconds, rng=rng)
+        self.lease = dt.timedelta(seconds=settings.job_lease_seconds)
         self._run = self.huey.task(name=RUN_JOB)(self.run)
-        self.huey.periodic_task(crontab(minute="17", hour="3"), name=PURGE_JOBS)(self.purge)
+        # Every consumer runs huey's scheduler, so with several consumers these run once per
+        # consumer: each is safe to run concurrently (conditional updates, idempotent deletes).
+        self.huey.periodic_task(crontab(minute="17", hour="3"), name=HOUSEKEEPING)(
+            self.housekeeping
+        )
+        self.huey.periodic_task(crontab(), name=RECLAIM_JOBS)(self.reclaim)
         self._consumer: EmbeddedConsumer | None = None
 
     def enqueue(
@@ -96,7 +103,13 @@ class JobQueue:
         if kind not in self.kinds:
             raise UnknownJobKindError(kind)
         with self.database.unit_of_work() as conn:
-            job_id = jobs.create(conn, household_id=household_id, kind=kind, payload=payload or {})
+            job_id = jobs.create(
+                conn, household_id=household_id, kind=kind, payload=payload or {}, lease=self.lease
+            )
+        self._send(job_id)
+        return job_id
+
+    def _send(self, job_id: int) -> None:
         try:
             self._run(job_id)
         except Exception as exc:
@@ -104,7 +117,6 @@ class JobQueue:
             with self.database.unit_of_work() as conn:
                 jobs.fail(conn, job_id, f"queue unavailable: {describe(exc)}")
             raise QueueUnavailableError(describe(exc)) from exc
-        return job_id
 
     def run(self, job_id: int) -> None:
         """The task huey runs for every message (registered as `foyer.run_job`)."""
@@ -114,15 +126,50 @@ class JobQueue:
             job_id=job_id,
             max_attempts=self.settings.job_max_attempts,
             delay=self._delay,
+            lease=self.lease,
         )
 
-    def purge(self) -> int:
-        """Delete the jobs finished more than FOYER_JOB_RETENTION_DAYS ago (daily, 03:17)."""
-        before = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.settings.job_retention_days)
+    def depth(self) -> int:
+        """Messages waiting in the broker (one round trip: a readiness check, a gauge).
+        Raises when the broker does not answer."""
+        return int(self.huey.pending_count())
+
+    def reclaim(self) -> dict[str, int]:
+        """Send again every job past its lease (every minute, and when a consumer starts):
+        a running job whose worker died, a queued job no worker took. A job whose worker was
+        lost on its last attempt is failed. Counts of each outcome."""
+        with self.database.read() as conn:
+            late = jobs.overdue(conn)
+        counts = {"resent": 0, "failed": 0}
+        for lost in late:
+            with self.database.unit_of_work() as conn:
+                outcome = jobs.reclaim(
+                    conn, lost, max_attempts=self.settings.job_max_attempts, lease=self.lease
+                )
+            if outcome == "failed":
+                counts["failed"] += 1
+                log.warning("job %s failed: its worker was lost on the last attempt", lost.id)
+            elif outcome == "resend":
+                counts["resent"] += 1
+                log.warning("job %s was %s past its lease: sent again", lost.id, lost.status)
+                self._send(lost.id)
+        return counts
+
+    def housekeeping(self) -> dict[str, int]:
+        """The daily periodic task (03:17 UTC): delete jobs finished more than
+        FOYER_JOB_RETENTION_DAYS ago and import previews older than
+        FOYER_IMPORT_PREVIEW_RETENTION_DAYS, then refresh the planner's statistics."""
+        now = dt.datetime.now(dt.UTC)
         with self.database.unit_of_work() as conn:
-            purged = jobs.purge_finished(conn, before=before)
-        log.info("purged %s finished job(s)", purged)
-        return purged
+            purged_jobs = jobs.purge_finished(
+                conn, before=now - dt.timedelta(days=self.settings.job_retention_days)
+            )
+            purged_previews = imports.purge_previews(
+                conn, before=now - dt.timedelta(days=self.settings.import_preview_retention_days)
+            )
+        self.database.optimize()
+        log.info("housekeeping: purged %s job(s), %s preview(s)", purged_jobs, purged_previews)
+        return {"jobs": purged_jobs, "previews": purged_previews}
 
     def consumer(self, *, workers: int) -> Consumer:
         """A consumer for `foyer worker` (huey's own, signals and all)."""
@@ -134,6 +181,7 @@ class JobQueue:
         """Run jobs in this process, on `FOYER_WORKER_THREADS` threads (+ huey's scheduler)."""
         if self._consumer is not None:
             return
+        self.reclaim()  # what a worker that died before this start left behind
         self._consumer = EmbeddedConsumer(
             self.huey,
             workers=self.settings.worker_threads,

@@ -176,7 +176,13 @@ def commit_import(conn: Connection, *, household_id: int, import_id: int) -> Com
     conn.execute(
         bank_import.update()
         .where(bank_import.c.id == import_id)
-        .values(status="committed", committed_at=now, inserted_count=len(new), **_counts(analysis))
+        .values(
+            status="committed",
+            committed_at=now,
+            inserted_count=len(new),
+            content=b"",  # never parsed again: a committed import only counts or undoes
+            **_counts(analysis),
+        )
     )
     return CommitResult(len(analysis.rows), len(new), analysis.duplicates, len(analysis.errors))
 
@@ -190,5 +196,21 @@ def undo_import(conn: Connection, *, household_id: int, import_id: int) -> bool:
     if record is None:
         return False
     transactions.delete_import_rows(conn, household_id=household_id, import_id=str(import_id))
-    conn.execute(bank_import.update().where(bank_import.c.id == import_id).values(status="undone"))
+    conn.execute(
+        bank_import.update()
+        .where(bank_import.c.id == import_id)
+        .values(status="undone", content=b"")
+    )
     return True
+
+
+def purge_previews(conn: Connection, *, before: dt.datetime) -> int:
+    """Delete the previews uploaded before `before` and never committed (their files with
+    them); how many. The daily housekeeping task calls it for every household."""
+    return int(
+        conn.execute(
+            bank_import.delete().where(
+                bank_import.c.status == "preview", bank_import.c.created_at < before
+            )
+        ).rowcount
+    )

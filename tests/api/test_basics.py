@@ -20,6 +20,7 @@ def test_health_and_ready(client: TestClient) -> None:
     ready = client.get("/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
+    assert ready.json()["checks"]["queue"] == "ok"
     assert ready.headers["X-Correlation-ID"]
 
 
@@ -29,6 +30,15 @@ def test_ready_reports_an_unreachable_cache(fresh_app: Callable[..., FastAPI]) -
         response = client.get("/ready")
     assert response.status_code == 503
     assert response.json()["error"]["details"]["cache"].startswith("error:")
+
+
+def test_ready_reports_an_unreachable_job_queue(fresh_app: Callable[..., FastAPI]) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    app = fresh_app(queue="redis", redis_url=dead, worker_embedded="off")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["queue"].startswith("error:")
 
 
 def test_metrics_count_cache_events_in_prometheus_format(api: Api) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, update
 from foyer.db.engine import Database
 from foyer.db.schema import agg_month, job
 from foyer.jobs import KINDS, JobContext, UnknownJobKindError
-from foyer.jobs.queue import PURGE_JOBS
+from foyer.jobs.queue import HOUSEKEEPING, RECLAIM_JOBS
 from foyer.read.jobs import JobView, get_job
 from foyer.services import aggregates
 from tests.factories import insert_rows, make_households, service_row
@@ -177,11 +177,12 @@ def test_finished_jobs_past_retention_are_purged_daily(
     with engine.begin() as conn:
         conn.execute(update(job).where(job.c.id == old).values(finished_at=long_ago))
 
-    assert queue.purge() == 1
+    assert queue.housekeeping() == {"jobs": 1, "previews": 0}
 
     with engine.connect() as conn:
         assert [row.id for row in conn.execute(job.select())] == [recent]
-    [periodic] = queue.huey._registry.periodic_tasks  # what huey's scheduler enqueues
-    assert periodic.name == PURGE_JOBS
-    assert periodic.validate_datetime(dt.datetime(2026, 1, 5, 3, 17))
-    assert not periodic.validate_datetime(dt.datetime(2026, 1, 5, 4, 17))
+    periodic = {task.name: task for task in queue.huey._registry.periodic_tasks}
+    assert set(periodic) == {HOUSEKEEPING, RECLAIM_JOBS}  # what huey's scheduler enqueues
+    assert periodic[HOUSEKEEPING].validate_datetime(dt.datetime(2026, 1, 5, 3, 17))
+    assert not periodic[HOUSEKEEPING].validate_datetime(dt.datetime(2026, 1, 5, 4, 17))
+    assert periodic[RECLAIM_JOBS].validate_datetime(dt.datetime(2026, 1, 5, 4, 18))

@@ -1,4 +1,5 @@
-"""/health (the process is alive), /ready (its dependencies answer), /metrics (Prometheus)."""
+"""/health (the process is alive), /ready (its dependencies answer: database, throttle
+storage, cache, job queue), /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ def ready(state: State) -> Any:
             checks["cache"] = "ok"
         except RedisError as exc:
             checks["cache"] = f"error: {type(exc).__name__}"
+    try:
+        state.jobs.depth()
+        checks["queue"] = "ok"
+    except Exception as exc:  # the broker's client raises its own types (redis, sqlite3)
+        checks["queue"] = f"error: {type(exc).__name__}"
     if all(value == "ok" for value in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     return envelope(503, "unavailable", "a dependency is not reachable", checks)

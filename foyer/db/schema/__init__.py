@@ -5,7 +5,7 @@ Conventions: tables singular snake_case, money in `*_cents` BIGINT, percentages 
 on every row that belongs to a household, constraint names from `NAMING_CONVENTION`.
 
 The tables are grouped by what they hold, one module each (household.py, transactions.py,
-aggregates.py, jobs.py, on the metadata of base.py); this package exports them all, and
+aggregates.py, jobs.py, rules.py, on the metadata of base.py); this package exports them all, and
 `metadata` knows every table once they are imported.
 """
 
@@ -30,6 +30,7 @@ from foyer.db.schema.household import (
     user_account,
 )
 from foyer.db.schema.jobs import JOB_STATUSES, job
+from foyer.db.schema.rules import import_mapping, recategorisation, rule
 from foyer.db.schema.transactions import (
     IMPORT_STATUSES,
     bank_import,
@@ -53,10 +54,13 @@ __all__ = [
     "fixed_line",
     "household",
     "household_config",
+    "import_mapping",
     "instance_secret",
     "job",
     "metadata",
     "provision",
+    "recategorisation",
+    "rule",
     "transaction_tag",
     "user_account",
 ]

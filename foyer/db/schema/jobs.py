@@ -20,6 +20,9 @@ from foyer.db.schema.base import BigId, household_fk, metadata
 # id; its status, progress, attempts, payload and outcome live here, so the /jobs API
 # reads the database and a job's history outlives the broker. `result` and `payload`
 # are JSON text. Listing a household's recent jobs is one range of the index.
+# `deadline_at` is the lease (foyer.jobs.queue.JobQueue.reclaim): a queued job must be
+# claimed by then, a running one finished or its lease renewed by then; past it, the
+# worker is taken for lost (killed, its machine gone) and the job is sent again.
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 
 job = Table(
@@ -37,8 +40,10 @@ job = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("deadline_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
     CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
     CheckConstraint("attempts >= 0", name="attempts"),
     Index(None, "household_id", "id"),  # read backwards: newest first
+    Index(None, "status", "deadline_at"),  # the reclaim scan: overdue queued/running jobs
 )
