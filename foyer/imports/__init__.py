@@ -16,6 +16,7 @@ from foyer.imports.model import (
     ParsedRow,
     ParseItem,
     SkippedLine,
+    header_signature,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ParsedRow",
     "SkippedLine",
     "dedupe_key",
+    "header_signature",
     "detect",
     "mark_duplicates",
     "parse",

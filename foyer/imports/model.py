@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from typing import Literal
 
 FileFormat = Literal["csv", "ofx", "qif"]
@@ -113,3 +114,12 @@ class Detection:
     columns: tuple[str, ...]
     mapping: ColumnMapping | None
     header_line: int = 0
+
+
+def header_signature(detection: Detection) -> str | None:
+    """A CSV's header as a key for the mapping saved for it (SPEC §8): the SHA-256 of its
+    column names, case and surrounding spaces folded; None for OFX/QIF (no columns)."""
+    if detection.format != "csv" or not detection.columns:
+        return None
+    names = "\x1f".join(column.strip().casefold() for column in detection.columns)
+    return hashlib.sha256(names.encode()).hexdigest()

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Select, func, select
 
 from foyer.db.engine import as_utc
-from foyer.db.schema import bank_import
+from foyer.db.schema import bank_import, import_mapping
 from foyer.db.schema import bank_transaction as t
 from foyer.imports import (
     ColumnMapping,
@@ -141,6 +141,22 @@ def list_imports(conn: Connection, *, household_id: int, limit: int) -> list[Imp
         .limit(limit)
     )
     return [_record(row) for row in conn.execute(query)]
+
+
+def saved_mapping(
+    conn: Connection, *, household_id: int, signature: str
+) -> tuple[Dialect | None, ColumnMapping | None] | None:
+    """The dialect and mapping the household confirmed for files with this header."""
+    text = conn.execute(
+        select(import_mapping.c.detection).where(
+            import_mapping.c.household_id == household_id,
+            import_mapping.c.signature == signature,
+        )
+    ).scalar_one_or_none()
+    if text is None:
+        return None
+    saved = detection_from_json(text)
+    return saved.dialect, saved.mapping
 
 
 def held_counts(

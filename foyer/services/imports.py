@@ -14,10 +14,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from foyer.db.schema import bank_import
-from foyer.imports import ColumnMapping, Detection, Dialect, detect, with_overrides
+from foyer.db.schema import bank_import, import_mapping
+from foyer.imports import (
+    ColumnMapping,
+    Detection,
+    Dialect,
+    MappingError,
+    NotABankExport,
+    detect,
+    header_signature,
+    with_overrides,
+)
 from foyer.months import month_of
-from foyer.read.imports import Analysis, analyze, detection_json, get_import
+from foyer.read.imports import Analysis, analyze, detection_json, get_import, saved_mapping
 from foyer.services import transactions
 
 UNCATEGORIZED = "uncategorized"
@@ -59,11 +68,75 @@ def _counts(analysis: Analysis) -> dict[str, int]:
     }
 
 
+def _redetected(content: bytes, detection: Detection, dialect: Dialect | None) -> Detection:
+    """A new delimiter finds the header and columns again (`detect` with it)."""
+    if (
+        dialect is not None
+        and detection.format == "csv"
+        and detection.dialect is not None
+        and dialect.delimiter != detection.dialect.delimiter
+    ):
+        return detect(io.BytesIO(content), delimiter=dialect.delimiter)
+    return detection
+
+
+def _with_saved(
+    conn: Connection, household_id: int, content: bytes, detection: Detection
+) -> Detection:
+    """The detection with the mapping the household saved for this header, if any, and
+    if it still fits the file (a bank that renamed a column has to be mapped again)."""
+    signature = header_signature(detection)
+    saved = (
+        None
+        if signature is None
+        else saved_mapping(conn, household_id=household_id, signature=signature)
+    )
+    if saved is None:
+        return detection
+    dialect, mapping = saved
+    try:
+        fixed = _redetected(content, detection, dialect)
+        if mapping is not None:
+            # The signature folds case and spaces: name the columns as this file does.
+            named = {column.strip().casefold(): column for column in fixed.columns}
+            mapping = ColumnMapping(
+                **{
+                    field: named.get(column.strip().casefold(), column)
+                    for field, column in mapping.as_dict().items()
+                }
+            )
+        return with_overrides(fixed, dialect=dialect, mapping=mapping)
+    except (MappingError, NotABankExport):
+        return detection
+
+
+def save_mapping(
+    conn: Connection, *, household_id: int, content: bytes, detection: Detection
+) -> None:
+    """Keep the dialect and mapping in force for the file's header (as detection without
+    help reads it: that is what the next upload of the same kind computes)."""
+    signature = header_signature(detect(io.BytesIO(content)))
+    if signature is None:
+        return
+    key = {"household_id": household_id, "signature": signature}
+    values = {"detection": detection_json(detection), "updated_at": _now()}
+    # Delete then insert: one portable upsert for SQLite and PostgreSQL, inside the
+    # caller's transaction (the key is the primary key, so no duplicate can slip in).
+    conn.execute(
+        import_mapping.delete().where(
+            import_mapping.c.household_id == household_id,
+            import_mapping.c.signature == signature,
+        )
+    )
+    conn.execute(import_mapping.insert().values(**key, **values))
+
+
 def create_import(
     conn: Connection, *, household_id: int, file_name: str, content: bytes, account: str
 ) -> Staged:
-    """Detect the file and store it as a preview. Raises NotABankExport."""
-    detection = detect(io.BytesIO(content))
+    """Detect the file (the household's saved mapping for its header first) and store it
+    as a preview. Raises NotABankExport."""
+    detection = _with_saved(conn, household_id, content, detection=detect(io.BytesIO(content)))
     analysis = analyze(
         conn, household_id=household_id, content=content, detection=detection, account=account
     )
@@ -95,7 +168,8 @@ def update_import(
     dialect: Dialect | None,
     mapping: ColumnMapping | None,
 ) -> Staged | None:
-    """Apply the user's dialect and/or mapping to a preview; None when not found.
+    """Apply the user's dialect and/or mapping to a preview, and save them for the file's
+    header; None when not found.
 
     A new delimiter finds the header and columns again (`detect` with it); MappingError
     when the fix does not fit the file, ImportStateError once committed or undone.
@@ -105,14 +179,7 @@ def update_import(
         return None
     if record.status != "preview":
         raise ImportStateError(f"the import is {record.status}: only a preview can change")
-    detection: Detection = record.detection
-    if (
-        dialect is not None
-        and detection.format == "csv"
-        and detection.dialect is not None
-        and dialect.delimiter != detection.dialect.delimiter
-    ):
-        detection = detect(io.BytesIO(record.content), delimiter=dialect.delimiter)
+    detection = _redetected(record.content, record.detection, dialect)
     detection = with_overrides(detection, dialect=dialect, mapping=mapping)
     analysis = analyze(
         conn,
@@ -126,6 +193,8 @@ def update_import(
         .where(bank_import.c.id == import_id)
         .values(detection=detection_json(detection), **_counts(analysis))
     )
+    if dialect is not None or mapping is not None:
+        save_mapping(conn, household_id=household_id, content=record.content, detection=detection)
     return Staged(import_id, detection, analysis)
 
 
@@ -173,6 +242,10 @@ def commit_import(conn: Connection, *, household_id: int, import_id: int) -> Com
         if not duplicate
     ]
     transactions.insert_rows(conn, household_id=household_id, rows=new, tags=[()] * len(new))
+    # Committing is confirming: the next file with this header is read the same way.
+    save_mapping(
+        conn, household_id=household_id, content=record.content, detection=record.detection
+    )
     conn.execute(
         bank_import.update()
         .where(bank_import.c.id == import_id)

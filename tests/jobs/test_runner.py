@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine, update
 
 from foyer.db.engine import Database
-from foyer.db.schema import agg_month, job
+from foyer.db.schema import agg_month, bank_import, job
 from foyer.jobs import KINDS, JobContext, UnknownJobKindError
 from foyer.jobs.queue import HOUSEKEEPING, RECLAIM_JOBS
 from foyer.read.jobs import JobView, get_job
-from foyer.services import aggregates
-from tests.factories import insert_rows, make_households, service_row
+from foyer.services import aggregates, imports
+from tests.factories import insert_rows, make_households, service_row, unit_of_work
 from tests.jobs.conftest import MakeQueue
 
 
@@ -167,17 +167,41 @@ def test_unknown_kinds_are_refused_before_anything_is_written(
         assert conn.execute(job.select()).all() == []
 
 
-def test_finished_jobs_past_retention_are_purged_daily(
+def test_old_finished_jobs_and_previews_are_purged_daily(
     engine: Engine, make_queue: MakeQueue
 ) -> None:
     household, _ = make_households(engine)
     queue = make_queue({"noop": lambda ctx: {}}, job_retention_days=30)
     old, recent = (queue.enqueue("noop", household_id=household) for _ in range(2))
+
+    previews = []
+    for _ in range(3):
+        with unit_of_work(engine) as conn:
+            staged = imports.create_import(
+                conn,
+                household_id=household,
+                file_name="releve.csv",
+                content=b"Date;Libelle;Montant\n05/02/2024;CAFE;-2,00\n",
+                account="joint",
+            )
+        previews.append(staged.import_id)
+    stale, committed, fresh = previews
+    with unit_of_work(engine) as conn:
+        imports.commit_import(conn, household_id=household, import_id=committed)
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
     with engine.begin() as conn:
         conn.execute(update(job).where(job.c.id == old).values(finished_at=long_ago))
+        conn.execute(
+            update(bank_import)
+            .where(bank_import.c.id.in_((stale, committed)))
+            .values(created_at=long_ago)
+        )
 
-    assert queue.housekeeping() == {"jobs": 1, "previews": 0}
+    assert queue.housekeeping() == {"jobs": 1, "previews": 1}
+
+    with engine.connect() as conn:
+        kept = {row.id for row in conn.execute(bank_import.select())}
+    assert kept == {committed, fresh}
 
     with engine.connect() as conn:
         assert [row.id for row in conn.execute(job.select())] == [recent]
