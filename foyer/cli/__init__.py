@@ -1,4 +1,4 @@
-"""The `foyer` command: serve, migrate, worker, user create, demo, aggregates, advise, bench.
+"""The `foyer` command: serve, migrate, worker, user, import, demo, aggregates, advise, bench.
 
 This module only assembles the typer `app` (the console entry point `foyer.cli:app`) from
 one module per command group. Every command imports what it needs inside its body, so
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import typer
 
-from foyer.cli import advise, aggregates, bench, demo, server, users, worker
+from foyer.cli import advise, aggregates, bench, demo, imports, server, users, worker
 
 app = typer.Typer(help="foyer: the couple's budget dashboard.", no_args_is_help=True)
 app.add_typer(users.app, name="user")
 app.add_typer(aggregates.app, name="aggregates")
+app.add_typer(imports.app, name="import")
 app.command()(server.serve)
 app.command()(server.migrate)
 app.command()(worker.worker)

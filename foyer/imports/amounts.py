@@ -7,6 +7,7 @@ as `1,234` reads either way and only its neighbours (`12,50`) settle it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -73,8 +74,17 @@ def amount_parser(decimal: str, thousands: str) -> Callable[[str], int]:
     # Spaces are never a decimal mark, so all three kinds are dropped whichever the file
     # declared: exports mix U+00A0 in amounts with plain spaces in totals.
     drop = str.maketrans("", "", SPACES + (thousands if thousands not in SPACES else ""))
+    # Most cells are plain `-87,45`: without the mark they are the signed cents themselves.
+    # Only those take the short way; anything else (spaces, signs, currencies, thousands,
+    # other lengths) is read below.
+    plain = re.compile(rf"-?[0-9]{{1,16}}{re.escape(decimal)}[0-9][0-9]").fullmatch
+    short = decimal in {",", "."}
 
     def parse(text: str) -> int:
+        if short and plain(text):
+            cents = int(text.replace(decimal, ""))
+            if -MAX_AMOUNT_CENTS <= cents <= MAX_AMOUNT_CENTS:
+                return cents
         negative, value = _core(text)
         digits = value.translate(drop)
         whole, _, frac = digits.partition(decimal)

@@ -80,20 +80,46 @@ def iter_csv(text: TextIO, detection: Detection) -> Iterator[ParseItem]:
     """Every record after the header as a row, an error or a skipped line, in file order."""
     delimiter, layout = _layout(detection)
     reader = csv.reader(text, delimiter=delimiter)
+    header_line = detection.header_line
+    # The common record (enough fields, a date, a label, a signed amount) is read inline:
+    # a call per record costs as much as the csv module's own reading. Any record it does
+    # not read goes to `_item`, which reads it again and says what is wrong, so both paths
+    # give the same items.
+    inline = layout.amount is not None
+    date_at, label_at, amount_at = layout.date, layout.label, layout.amount or 0
+    needed, category_at, account_at = layout.needed, layout.category, layout.account
+    parse_date, parse_amount = layout.parse_date, layout.parse_amount
     next_line = 1
     while True:
-        line = next_line
         try:
-            fields = next(reader)
-        except StopIteration:
+            for fields in reader:
+                line, next_line = next_line, reader.line_num + 1
+                if line <= header_line:
+                    continue
+                if inline and len(fields) >= needed:
+                    try:
+                        date = parse_date(fields[date_at])
+                        amount = parse_amount(fields[amount_at])
+                    except ValueError:
+                        pass
+                    else:
+                        label = " ".join(fields[label_at].split())
+                        if label:
+                            yield ParsedRow(
+                                line,
+                                date,
+                                label,
+                                amount,
+                                None if category_at is None else _optional(fields, category_at),
+                                None if account_at is None else _optional(fields, account_at),
+                            )
+                            continue
+                if any(f.strip() for f in fields):
+                    yield _item(line, fields, layout)
             return
         except csv.Error as error:
-            next_line = reader.line_num + 1
+            line, next_line = next_line, reader.line_num + 1
             yield LineError(line, f"unreadable CSV record: {error}")
-            continue
-        next_line = reader.line_num + 1
-        if line > detection.header_line and any(f.strip() for f in fields):
-            yield _item(line, fields, layout)
 
 
 def _item(line: int, fields: list[str], layout: _Layout) -> ParseItem:

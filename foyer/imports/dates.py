@@ -31,6 +31,10 @@ _FIELDS = {
 }
 
 
+#: How many distinct date cells one parser remembers.
+_SEEN_MAX = 4096
+
+
 def _regex(fmt: str) -> re.Pattern[str] | None:
     parts = re.split(r"(%.)", fmt)
     if any(p.startswith("%") and p not in _FIELDS for p in parts):
@@ -47,17 +51,26 @@ def date_parser(fmt: str) -> Callable[[str], dt.date]:
     if pattern is None:
         return lambda text: dt.datetime.strptime(text.strip(), fmt).date()
     match = pattern.fullmatch
+    # A statement holds few distinct dates (a few per day at most): each is read once.
+    # Bounded, so a file of a million distinct dates cannot grow it past a few hundred KiB.
+    seen: dict[str, dt.date] = {}
 
     def parse(text: str) -> dt.date:
+        known = seen.get(text)
+        if known is not None:
+            return known
         found = match(text)
         if found is None:
             raise ValueError(f"date {text.strip()!r} does not match {fmt}")
         groups = found.groupdict()
         year = int(groups["Y"]) if groups.get("Y") else _two_digit_year(int(groups["y"]))
         try:
-            return dt.date(year, int(groups["m"]), int(groups["d"]))
+            date = dt.date(year, int(groups["m"]), int(groups["d"]))
         except ValueError:
             raise ValueError(f"date {text.strip()!r} is not a calendar date") from None
+        if len(seen) < _SEEN_MAX:
+            seen[text] = date
+        return date
 
     return parse
 

@@ -11,6 +11,8 @@ def fold(text: str) -> str:
     `fold("  Café  CB\u00a0N°12 ") == "cafe cb n°12"`: NFKD splits `é` into `e` + a combining
     accent, which is dropped; NFKD also turns U+00A0/U+202F into plain spaces.
     """
+    if text.isascii():  # most bank labels: NFKD changes no ASCII, casefold is lower
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.casefold().split())

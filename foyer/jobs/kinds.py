@@ -15,7 +15,10 @@ from types import MappingProxyType
 from typing import Any
 
 from foyer.db.engine import Database
-from foyer.services import aggregates, imports
+from foyer.domain.categorisation import Matcher
+from foyer.months import months_between
+from foyer.read import rules as read_rules
+from foyer.services import aggregates, imports, rules
 
 JSON = dict[str, Any]
 
@@ -69,9 +72,33 @@ def commit_import(ctx: JobContext) -> JSON:
     }
 
 
+def apply_rules(ctx: JobContext) -> JSON:
+    """Re-apply the household's rules to its rows of months `from`..`to` (SPEC §8
+    `rules/apply`), a unit of work per month with progress between them. Idempotent:
+    a second run finds every row already as its rule leaves it."""
+    months = months_between(str(ctx.payload["from"]), str(ctx.payload["to"]))
+    with ctx.database.read() as conn:
+        matcher = Matcher(
+            r.rule for r in read_rules.list_rules(conn, household_id=ctx.household_id)
+        )
+    examined = changed = 0
+    for done, month in enumerate(months, start=1):
+        with ctx.database.unit_of_work() as conn:
+            applied = rules.apply_to_month(
+                conn, household_id=ctx.household_id, month=month, matcher=matcher
+            )
+        examined += applied.examined
+        changed += applied.changed
+        ctx.progress(done / len(months))
+    if changed >= OPTIMIZE_AFTER_ROWS:
+        ctx.database.optimize()
+    return {"months": len(months), "examined": examined, "changed": changed}
+
+
 KINDS: Mapping[str, JobFunction] = MappingProxyType(
     {
         "rebuild_aggregates": rebuild_aggregates,
         "commit_import": commit_import,
+        "apply_rules": apply_rules,
     }
 )

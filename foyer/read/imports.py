@@ -190,5 +190,13 @@ def analyze(
         return Analysis(rows, [], errors)
     dates = [row.date for row in rows]
     held = held_counts(conn, household_id=household_id, start=min(dates), end=max(dates))
-    keys = (dedupe_key(row, default_account=account) for row in rows)
-    return Analysis(rows, list(mark_duplicates(keys, held)), errors)
+    # Only a row of a day the household holds rows of can be a duplicate: the others are
+    # new without folding their labels, and leaving them out of the occurrence counting
+    # changes no count (their keys match nothing held). A new statement is mostly such days.
+    held_days = {key.date for key in held}
+    duplicate = [False] * len(rows)
+    maybe = [i for i, day in enumerate(dates) if day in held_days]
+    keys = (dedupe_key(rows[i], default_account=account) for i in maybe)
+    for i, is_duplicate in zip(maybe, mark_duplicates(keys, held), strict=True):
+        duplicate[i] = is_duplicate
+    return Analysis(rows, duplicate, errors)

@@ -16,7 +16,7 @@ MAX_BULK = 10_000
 MAX_TAGS = 20
 
 
-def _clean_tags(tags: list[str] | None) -> list[str] | None:
+def clean_tags(tags: list[str] | None) -> list[str] | None:
     if tags is None:
         return None
     # Order kept, duplicates dropped: a tag is a set membership, not a count.
@@ -45,7 +45,7 @@ class TransactionCreate(Input):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        return _clean_tags(value) or []
+        return clean_tags(value) or []
 
 
 class TransactionBulkCreate(Input):
@@ -70,7 +70,7 @@ class TransactionUpdate(Input):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
-        return _clean_tags(value)
+        return clean_tags(value)
 
 
 class TransactionRead(Output):

@@ -14,20 +14,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from foyer.db.schema import bank_import, import_mapping
+from foyer.db.schema import bank_import
+from foyer.domain.categorisation import Categorised, Matcher, categorise
 from foyer.imports import (
     ColumnMapping,
     Detection,
     Dialect,
-    MappingError,
-    NotABankExport,
     detect,
-    header_signature,
     with_overrides,
 )
 from foyer.months import month_of
-from foyer.read.imports import Analysis, analyze, detection_json, get_import, saved_mapping
-from foyer.services import transactions
+from foyer.read.imports import Analysis, analyze, detection_json, get_import
+from foyer.read.rules import list_rules
+from foyer.services import import_mappings, transactions
 
 UNCATEGORIZED = "uncategorized"
 
@@ -68,75 +67,14 @@ def _counts(analysis: Analysis) -> dict[str, int]:
     }
 
 
-def _redetected(content: bytes, detection: Detection, dialect: Dialect | None) -> Detection:
-    """A new delimiter finds the header and columns again (`detect` with it)."""
-    if (
-        dialect is not None
-        and detection.format == "csv"
-        and detection.dialect is not None
-        and dialect.delimiter != detection.dialect.delimiter
-    ):
-        return detect(io.BytesIO(content), delimiter=dialect.delimiter)
-    return detection
-
-
-def _with_saved(
-    conn: Connection, household_id: int, content: bytes, detection: Detection
-) -> Detection:
-    """The detection with the mapping the household saved for this header, if any, and
-    if it still fits the file (a bank that renamed a column has to be mapped again)."""
-    signature = header_signature(detection)
-    saved = (
-        None
-        if signature is None
-        else saved_mapping(conn, household_id=household_id, signature=signature)
-    )
-    if saved is None:
-        return detection
-    dialect, mapping = saved
-    try:
-        fixed = _redetected(content, detection, dialect)
-        if mapping is not None:
-            # The signature folds case and spaces: name the columns as this file does.
-            named = {column.strip().casefold(): column for column in fixed.columns}
-            mapping = ColumnMapping(
-                **{
-                    field: named.get(column.strip().casefold(), column)
-                    for field, column in mapping.as_dict().items()
-                }
-            )
-        return with_overrides(fixed, dialect=dialect, mapping=mapping)
-    except (MappingError, NotABankExport):
-        return detection
-
-
-def save_mapping(
-    conn: Connection, *, household_id: int, content: bytes, detection: Detection
-) -> None:
-    """Keep the dialect and mapping in force for the file's header (as detection without
-    help reads it: that is what the next upload of the same kind computes)."""
-    signature = header_signature(detect(io.BytesIO(content)))
-    if signature is None:
-        return
-    key = {"household_id": household_id, "signature": signature}
-    values = {"detection": detection_json(detection), "updated_at": _now()}
-    # Delete then insert: one portable upsert for SQLite and PostgreSQL, inside the
-    # caller's transaction (the key is the primary key, so no duplicate can slip in).
-    conn.execute(
-        import_mapping.delete().where(
-            import_mapping.c.household_id == household_id,
-            import_mapping.c.signature == signature,
-        )
-    )
-    conn.execute(import_mapping.insert().values(**key, **values))
-
-
 def create_import(
     conn: Connection, *, household_id: int, file_name: str, content: bytes, account: str
 ) -> Staged:
     """Detect the file (the household's saved mapping for its header first) and store it
     as a preview. Raises NotABankExport."""
-    detection = _with_saved(conn, household_id, content, detection=detect(io.BytesIO(content)))
+    detection = import_mappings.with_saved(
+        conn, household_id, content, detection=detect(io.BytesIO(content))
+    )
     analysis = analyze(
         conn, household_id=household_id, content=content, detection=detection, account=account
     )
@@ -179,7 +117,7 @@ def update_import(
         return None
     if record.status != "preview":
         raise ImportStateError(f"the import is {record.status}: only a preview can change")
-    detection = _redetected(record.content, record.detection, dialect)
+    detection = import_mappings.redetected(record.content, record.detection, dialect)
     detection = with_overrides(detection, dialect=dialect, mapping=mapping)
     analysis = analyze(
         conn,
@@ -194,7 +132,9 @@ def update_import(
         .values(detection=detection_json(detection), **_counts(analysis))
     )
     if dialect is not None or mapping is not None:
-        save_mapping(conn, household_id=household_id, content=record.content, detection=detection)
+        import_mappings.save_mapping(
+            conn, household_id=household_id, content=record.content, detection=detection
+        )
     return Staged(import_id, detection, analysis)
 
 
@@ -224,26 +164,11 @@ def commit_import(conn: Connection, *, household_id: int, import_id: int) -> Com
         account=record.account,
     )
     now = _now()
-    new = [
-        transactions.NewRow(
-            row.date,
-            month_of(row.date),
-            row.label[:500],
-            row.amount_cents,
-            (row.category or UNCATEGORIZED)[:100],
-            UNCATEGORIZED,
-            row.account or record.account,
-            False,
-            "VARIABLE",
-            str(import_id),
-            now,
-        )
-        for row, duplicate in zip(analysis.rows, analysis.duplicate, strict=True)
-        if not duplicate
-    ]
-    transactions.insert_rows(conn, household_id=household_id, rows=new, tags=[()] * len(new))
+    matcher = Matcher(stored.rule for stored in list_rules(conn, household_id=household_id))
+    new, tags = _new_rows(analysis, record.account, str(import_id), now, matcher)
+    transactions.insert_rows(conn, household_id=household_id, rows=new, tags=tags)
     # Committing is confirming: the next file with this header is read the same way.
-    save_mapping(
+    import_mappings.save_mapping(
         conn, household_id=household_id, content=record.content, detection=record.detection
     )
     conn.execute(
@@ -258,6 +183,47 @@ def commit_import(conn: Connection, *, household_id: int, import_id: int) -> Com
         )
     )
     return CommitResult(len(analysis.rows), len(new), analysis.duplicates, len(analysis.errors))
+
+
+def _new_rows(
+    analysis: Analysis, account: str, import_id: str, now: dt.datetime, matcher: Matcher
+) -> tuple[list[transactions.NewRow], list[tuple[str, ...]]]:
+    """The file's new rows (duplicates left out) as inserted: each categorised by the
+    household's winning rule, if any (`uncategorized`/`VARIABLE` otherwise; a file's own
+    category column sets `category`)."""
+    rows: list[transactions.NewRow] = []
+    tags: list[tuple[str, ...]] = []
+    for row, duplicate in zip(analysis.rows, analysis.duplicate, strict=True):
+        if duplicate:
+            continue
+        label = row.label[:500]
+        row_account = row.account or account
+        start = Categorised(
+            (row.category or UNCATEGORIZED)[:100], UNCATEGORIZED, "VARIABLE", False, ()
+        )
+        # Without rules (the common bulk case) no row pays for matching.
+        done = (
+            categorise(start, matcher.first(label, row.amount_cents, row_account))
+            if matcher
+            else start
+        )
+        rows.append(
+            transactions.NewRow(
+                row.date,
+                month_of(row.date),
+                label,
+                row.amount_cents,
+                done.category,
+                done.category_parent,
+                row_account,
+                done.exclude,
+                done.expense_type,
+                import_id,
+                now,
+            )
+        )
+        tags.append(done.tags)
+    return rows, tags
 
 
 def undo_import(conn: Connection, *, household_id: int, import_id: int) -> bool:

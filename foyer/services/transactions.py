@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Select, func, select
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
 from foyer.read.transactions import tags_of
-from foyer.services import aggregates
+from foyer.services import aggregates, rules
 from foyer.services.transaction_inputs import (
     NEW_ROW_COLUMNS,
     NewRow,
@@ -171,6 +171,7 @@ def update_transaction(
     """Apply a patch; False when the transaction is not this household's.
 
     The row leaves its old aggregate groups and joins its new ones in the same transaction.
+    A changed category is logged for the rule suggestions (foyer.read.rules).
     """
     before = _locked_fact(conn, household_id, transaction_id)
     if before is None:
@@ -194,6 +195,15 @@ def update_transaction(
     after = replace(before, **columns)
     if tags is not None:
         after = replace(after, tags=tuple(tags))
+    if (after.category, after.category_parent) != (before.category, before.category_parent):
+        # A member's own recategorisation: what rule suggestions are made of.
+        rules.note_recategorisation(
+            conn,
+            household_id=household_id,
+            label=after.label,
+            category=after.category,
+            category_parent=after.category_parent,
+        )
     if after != before:
         delta = aggregates.Delta()
         delta.add(before, -1)

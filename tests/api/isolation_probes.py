@@ -412,6 +412,73 @@ def probe_undo_import(w: World) -> None:
     assert w.a.delete(f"/imports/{import_id}").status_code == 204
 
 
+# -- rules ---------------------------------------------------------------------------------
+
+RULE = {
+    "name": "Carrefour",
+    "priority": 10,
+    "match": {"label_contains": "carrefour"},
+    "set": {"category": "hyper", "category_parent": "alimentation", "tags": ["r"]},
+}
+
+
+def _a_rule(w: World) -> int:
+    created = w.a.post("/rules", RULE)
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+def probe_list_rules(w: World) -> None:
+    rule_id = _a_rule(w)
+    assert w.b.ok("/rules") == {"items": []}
+    assert [r["id"] for r in w.a.ok("/rules")["items"]] == [rule_id]
+
+
+def probe_create_rule(w: World) -> None:
+    # B's rule, applied by B, touches none of A's rows (A has CARREFOUR rows in 2025-05/06).
+    assert w.b.post("/rules", RULE).status_code == 201
+    started = w.b.post("/rules/apply", {"from": "2025-01", "to": "2025-12"})
+    assert w.b.ok(f"/jobs/{started.json()['job_id']}")["result"]["changed"] == 0
+    assert w.a.ok("/rules") == {"items": []}
+    assert w.a.ok(f"/transactions/{w.tid}")["category"] == CATEGORY
+
+
+def probe_get_rule(w: World) -> None:
+    rule_id = _a_rule(w)
+    assert_hidden(w.b, "GET", f"/rules/{rule_id}")
+    assert w.a.ok(f"/rules/{rule_id}")["name"] == "Carrefour"
+
+
+def probe_put_rule(w: World) -> None:
+    rule_id = _a_rule(w)
+    assert_hidden(w.b, "PUT", f"/rules/{rule_id}", {**RULE, "name": "Hijacked"})
+    assert w.a.ok(f"/rules/{rule_id}")["name"] == "Carrefour"
+
+
+def probe_delete_rule(w: World) -> None:
+    rule_id = _a_rule(w)
+    assert_hidden(w.b, "DELETE", f"/rules/{rule_id}")
+    assert w.a.ok(f"/rules/{rule_id}")["name"] == "Carrefour"
+
+
+def probe_apply_rules(w: World) -> None:
+    _a_rule(w)  # A's rule would recategorise A's CARREFOUR rows; B's apply must not run it
+    started = w.b.post("/rules/apply", {"from": "2025-01", "to": "2025-12"})
+    assert started.status_code == 202
+    result = w.b.ok(f"/jobs/{started.json()['job_id']}")["result"]
+    assert (result["examined"], result["changed"]) == (0, 0)
+    assert w.a.ok(f"/transactions/{w.tid}")["category"] == CATEGORY
+    assert w.a.ok("/jobs") == {"items": []}
+
+
+def probe_rule_suggestions(w: World) -> None:
+    # A moves a row away and back, twice: a suggestion for A, and A's rows as they were.
+    for category in ("hyper", CATEGORY, "hyper", CATEGORY):
+        assert w.a.patch(f"/transactions/{w.tid}", {"category": category}).status_code == 200
+    assert w.a.ok("/rules/suggestions")["items"]
+    assert w.b.ok("/rules/suggestions") == {"items": []}
+
+
 @dataclass(frozen=True)
 class Probe:
     method: str
@@ -457,4 +524,11 @@ PROBES = [
     Probe("PATCH", "/imports/{import_id}", probe_patch_import),
     Probe("POST", "/imports/{import_id}/commit", probe_commit_import),
     Probe("DELETE", "/imports/{import_id}", probe_undo_import),
+    Probe("GET", "/rules", probe_list_rules),
+    Probe("POST", "/rules", probe_create_rule),
+    Probe("GET", "/rules/suggestions", probe_rule_suggestions),
+    Probe("POST", "/rules/apply", probe_apply_rules),
+    Probe("GET", "/rules/{rule_id}", probe_get_rule),
+    Probe("PUT", "/rules/{rule_id}", probe_put_rule),
+    Probe("DELETE", "/rules/{rule_id}", probe_delete_rule),
 ]

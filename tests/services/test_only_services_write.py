@@ -13,6 +13,7 @@ from foyer.services import aggregates
 PROTECTED = {"bank_transaction", "transaction_tag", *(t.name for t in aggregates.TABLES)}
 WRITERS = {
     "foyer/services/transactions.py",
+    "foyer/services/transaction_moves.py",
     "foyer/services/aggregates/maintain.py",
     "foyer/services/aggregates/recompute.py",
 }

@@ -15,6 +15,7 @@ from foyer.api.routes import (
     imports,
     jobs,
     provisions,
+    rules,
     transactions,
 )
 from foyer.api.routes.views import view_router
@@ -24,6 +25,6 @@ def api_router() -> APIRouter:
     """Every /api/v1 route, in a router of the calling app's own."""
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(view_router())
-    for module in (auth, config, fixed_lines, imports, jobs, provisions, transactions):
+    for module in (auth, config, fixed_lines, imports, jobs, provisions, rules, transactions):
         router.include_router(module.router)
     return router

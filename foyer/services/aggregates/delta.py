@@ -80,7 +80,7 @@ FACT_COLUMNS = (
 class Delta:
     """Net changes to every aggregate group from a set of added and removed rows."""
 
-    __slots__ = ("category", "label", "month", "shrunk", "tag")
+    __slots__ = ("category", "label", "month", "removed", "shrunk", "tag")
 
     def __init__(self) -> None:
         self.month: dict[tuple[int, str], MonthSums] = {}
@@ -91,6 +91,7 @@ class Delta:
         # Groups a removal touched: their min/max are recomputed, and they are deleted when
         # nothing is left in them. Insert-only deltas leave this empty.
         self.shrunk: set[tuple[Table, tuple[Any, ...]]] = set()
+        self.removed = 0  # rows counted out
 
     def __bool__(self) -> bool:
         return bool(self.month)
@@ -98,22 +99,25 @@ class Delta:
     def scopes(self) -> dict[int, set[str]]:
         """The data-stamp scopes (foyer.services.stamps) this delta really changes.
 
-        A group whose count and sums net to zero is unchanged: every write path changes
-        one row (patch, delete) or only adds rows (inserts), so a zero net means the same
-        row left and re-entered the group with the same amount — its min/max too.
+        A group whose count and sums net to zero is unchanged when at most one row was
+        counted out (a patch, a delete, or inserts only): a zero net then means the same
+        row left and re-entered the group with the same amount — its min/max too. When
+        several rows moved (rules re-applied to a month), two rows can swap groups with
+        zero nets and still change a min/max: every group touched counts as changed.
         """
+        moved = self.removed > 1
         changed: dict[int, set[str]] = {}
         for (household_id, month), sums in self.month.items():
             scopes = changed.setdefault(household_id, set())
             scopes.add(stamps.rows(month))  # a row was written: its page changes
-            if any(sums.values()):
+            if moved or any(sums.values()):
                 scopes.add(stamps.totals(month))
         for (household_id, month, *_rest), group in self.category.items():
-            if group[0] or group[1]:
+            if moved or group[0] or group[1]:
                 changed.setdefault(household_id, set()).add(stamps.categories(month))
         for groups in (self.tag, self.label):
             for (household_id, month, *_rest), pair in groups.items():
-                if any(pair):
+                if moved or any(pair):
                     changed.setdefault(household_id, set()).add(stamps.details(month))
         return changed
 
@@ -164,6 +168,7 @@ class Delta:
             totals = self.month[month_key] = MonthSums()
         totals.transactions += sign
         if sign < 0:
+            self.removed += 1
             self.shrunk.add((agg_month, month_key))
         if exclude:
             totals.excluded_cents += sign * abs(amount)
