@@ -1,15 +1,20 @@
-"""Job queues on the test's database: `make_queue(kinds, **settings)` (immediate by default)."""
+"""Job queues on the test's database: `make_queue(kinds, **settings)` (immediate by default),
+and `redis_queue_name`: a queue name of the test's own on the shared Redis (127.0.0.1:6379,
+FOYER_TEST_REDIS_URL), whose keys alone are deleted afterwards, never the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 from sqlalchemy import Engine
 
+from foyer.cache.store import redis_client
 from foyer.db.engine import Database
 from foyer.jobs import JobFunction, JobQueue
 from foyer.settings import Settings
+from tests.helpers import reachable_redis_url
 
 MakeQueue = Callable[..., JobQueue]
 
@@ -28,3 +33,15 @@ def make_queue(migrated: tuple[Settings, Engine], engine: Engine) -> MakeQueue:
         )
 
     return make
+
+
+@pytest.fixture
+def redis_queue_name() -> Iterator[tuple[str, str]]:
+    url = reachable_redis_url()
+    name = f"foyer-test-{secrets.token_hex(4)}"
+    yield url, name
+    client = redis_client(url, timeout=1.0)
+    try:
+        client.delete(*(f"huey.{part}.{name}" for part in ("redis", "schedule", "results")))
+    finally:
+        client.close()

@@ -8,26 +8,22 @@ Redis (127.0.0.1:6379, FOYER_TEST_REDIS_URL): each test's queue is named
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from foyer.cache.store import redis_client
 from foyer.db.engine import Database
 from foyer.jobs import JobQueue
 from foyer.settings import Settings
 from tests.factories import household_api
-from tests.helpers import reachable_redis_url
 
 DEADLINE = 30.0  # seconds a job may take to be picked up and run (polling, not timing)
 
@@ -39,18 +35,6 @@ def wait_finished(get: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         if job["status"] in ("succeeded", "failed") or time.monotonic() > end:
             return job
         time.sleep(0.05)
-
-
-@pytest.fixture
-def redis_queue_name() -> Iterator[tuple[str, str]]:
-    url = reachable_redis_url()
-    name = f"foyer-test-{secrets.token_hex(4)}"
-    yield url, name
-    client = redis_client(url, timeout=1.0)
-    try:
-        client.delete(*(f"huey.{part}.{name}" for part in ("redis", "schedule", "results")))
-    finally:
-        client.close()
 
 
 def start_rebuild(client: TestClient, engine: Engine) -> tuple[Callable[[], dict[str, Any]], int]:

@@ -1,7 +1,8 @@
 """A worker killed mid-import (SIGKILL, no chance to clean up): the import lands exactly
 once. Killed inside its write transaction, nothing was committed and the job runs again;
 killed after its commit, the job runs again and inserts nothing. On SQLite and PostgreSQL,
-with huey's SQLite queue file shared by the doomed worker and the consumer that takes over.
+on both brokers: huey's SQLite queue file and Redis, shared by the doomed worker and the
+consumer that takes over.
 """
 
 from __future__ import annotations
@@ -44,14 +45,23 @@ def rows_of(engine: Engine, household: int) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+@pytest.mark.parametrize("queue", ["sqlite", "redis"])
 @pytest.mark.parametrize("phase", ["inside", "after"])
 def test_an_import_lands_exactly_once_when_its_worker_is_killed(
-    migrated: tuple[Settings, Engine], engine: Engine, tmp_path: Path, phase: str
+    migrated: tuple[Settings, Engine],
+    engine: Engine,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    phase: str,
+    queue: str,
 ) -> None:
     base, _ = migrated
-    settings = base.model_copy(
-        update={"queue": "sqlite", "queue_path": tmp_path / "queue.db", "job_lease_seconds": 60}
-    )
+    if queue == "sqlite":
+        chosen: dict[str, object] = {"queue": "sqlite", "queue_path": tmp_path / "queue.db"}
+    else:
+        url, name = request.getfixturevalue("redis_queue_name")
+        chosen = {"queue": "redis", "redis_url": url, "queue_name": name}
+    settings = base.model_copy(update={**chosen, "job_lease_seconds": 60})
     household, _ = make_households(engine)
     with unit_of_work(engine) as conn:
         staged = imports.create_import(
@@ -64,8 +74,8 @@ def test_an_import_lands_exactly_once_when_its_worker_is_killed(
     expected = len(staged.analysis.rows) - staged.analysis.duplicates
     assert expected > 0
     database = Database(engine)
-    queue = JobQueue(settings, database)
-    job_id = queue.enqueue(
+    jobs = JobQueue(settings, database)
+    job_id = jobs.enqueue(
         "commit_import", household_id=household, payload={"import_id": staged.import_id}
     )
 
@@ -74,11 +84,15 @@ def test_an_import_lands_exactly_once_when_its_worker_is_killed(
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "FOYER_DATABASE_URL": settings.database_url,
-        "FOYER_QUEUE": "sqlite",
-        "FOYER_QUEUE_PATH": str(settings.queue_file),
+        "FOYER_QUEUE": settings.queue,
+        "FOYER_QUEUE_NAME": settings.queue_name,
         "FOYER_LOG_LEVEL": "WARNING",
     }
     env.pop("FOYER_REDIS_URL", None)
+    if settings.queue == "sqlite":
+        env["FOYER_QUEUE_PATH"] = str(settings.queue_file)
+    else:
+        env["FOYER_REDIS_URL"] = str(settings.redis_url)
     doomed = subprocess.Popen(
         [sys.executable, "-m", "tests.jobs.doomed_worker", phase, str(marker)], env=env, cwd=ROOT
     )
@@ -98,7 +112,7 @@ def test_an_import_lands_exactly_once_when_its_worker_is_killed(
         past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
         conn.execute(update(job).where(job.c.id == job_id).values(deadline_at=past))
 
-    queue.start_embedded()  # reclaims what the dead worker left, then consumes it
+    jobs.start_embedded()  # reclaims what the dead worker left, then consumes it
     try:
 
         def finished() -> bool:
@@ -108,7 +122,7 @@ def test_an_import_lands_exactly_once_when_its_worker_is_killed(
 
         wait_for(finished, "the reclaimed job to finish")
     finally:
-        queue.stop_embedded()
+        jobs.stop_embedded()
 
     with database.read() as conn:
         view = get_job(conn, household_id=household, job_id=job_id)
