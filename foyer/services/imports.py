@@ -24,7 +24,13 @@ from foyer.imports import (
     with_overrides,
 )
 from foyer.months import month_of
-from foyer.read.imports import Analysis, analyze, detection_json, get_import
+from foyer.read.imports import (
+    Analysis,
+    ParsedFile,
+    analyze,
+    detection_json,
+    get_import,
+)
 from foyer.read.rules import list_rules
 from foyer.services import import_mappings, transactions
 
@@ -138,11 +144,16 @@ def update_import(
     return Staged(import_id, detection, analysis)
 
 
-def commit_import(conn: Connection, *, household_id: int, import_id: int) -> CommitResult | None:
+def commit_import(
+    conn: Connection, *, household_id: int, import_id: int, parsed: ParsedFile | None = None
+) -> CommitResult | None:
     """Insert the import's new rows, all or none; None when not found.
 
     The import row is locked first, so two commits of one import run one after the other,
     and the second (or a retry of the job) finds it committed and inserts nothing.
+    `parsed` is the file parsed before this transaction began (the job does it, so the
+    write lock is not held while parsing); it is used only if it was parsed with the
+    detection in force now (a PATCH in between makes the commit parse again).
     """
     locked = conn.execute(
         select(bank_import.c.status)
@@ -162,6 +173,7 @@ def commit_import(conn: Connection, *, household_id: int, import_id: int) -> Com
         content=record.content,
         detection=record.detection,
         account=record.account,
+        parsed=parsed,
     )
     now = _now()
     matcher = Matcher(stored.rule for stored in list_rules(conn, household_id=household_id))
