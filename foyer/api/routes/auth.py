@@ -9,8 +9,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError
-from foyer.auth.security import issue_token
-from foyer.auth.service import authenticate, get_user
+from foyer.auth.login import BadCredentials, Throttled, log_in
+from foyer.auth.service import get_user
 from foyer.schemas.auth import MeRead, TokenRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -21,23 +21,24 @@ def create_token(
     state: State, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenRead:
     """Exchange email (as `username`) and password for a bearer token."""
-    client = request.client.host if request.client else "unknown"
-    throttle = state.login_throttle
-    if not throttle.allowed(form.username, client):
-        wait = throttle.retry_after(form.username, client)
-        raise ApiError(
-            429, "too many failed logins; try again later", headers={"Retry-After": str(wait)}
-        )
-    with state.database.read() as conn:
-        user = authenticate(conn, email=form.username, password=form.password)
-    if user is None:
-        throttle.record_failure(form.username, client)
-        raise ApiError(401, "incorrect email or password", headers={"WWW-Authenticate": "Bearer"})
-    ttl = state.settings.token_ttl_minutes
-    token = issue_token(
-        state.secret, user_id=user.id, household_id=user.household_id, ttl_minutes=ttl
+    outcome = log_in(
+        database=state.database,
+        throttle=state.login_throttle,
+        secret=state.secret,
+        ttl_minutes=state.settings.token_ttl_minutes,
+        email=form.username,
+        password=form.password,
+        client=request.client.host if request.client else "unknown",
     )
-    return TokenRead(access_token=token, expires_in=ttl * 60)
+    if isinstance(outcome, Throttled):
+        raise ApiError(
+            429,
+            "too many failed logins; try again later",
+            headers={"Retry-After": str(outcome.retry_after)},
+        )
+    if isinstance(outcome, BadCredentials):
+        raise ApiError(401, "incorrect email or password", headers={"WWW-Authenticate": "Bearer"})
+    return TokenRead(access_token=outcome.token, expires_in=outcome.ttl_seconds)
 
 
 @router.get("/me", response_model=MeRead, responses={401: {}})

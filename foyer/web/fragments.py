@@ -1,0 +1,154 @@
+"""The dashboard's partial updates (htmx): a parent's categories, a category's figures and
+transactions (keyset pages, "load more"), and the inline edit of a transaction, which
+answers the row and, out of band, the month's summary and categories with their new totals.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from foyer.api.deps import State
+from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
+from foyer.read.cursors import InvalidCursorError
+from foyer.read.transactions import get_transaction
+from foyer.services import transactions
+from foyer.web import views_html
+from foyer.web.data import view_data
+from foyer.web.pages import Lang_, base_context, month_or_current
+from foyer.web.render import html, render
+from foyer.web.session import Csrf, WebClaims
+
+router = APIRouter(prefix="/web", include_in_schema=False)
+PAGE_ROWS = 25
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _page_params(month: str, category: str, cursor: str) -> dict[str, str | int]:
+    return {
+        "month": month,
+        "category": category,
+        "sort": "date_desc",
+        "limit": PAGE_ROWS,
+        "cursor": cursor,
+    }
+
+
+@router.get("/parent")
+async def parent_categories(
+    request: Request, state: State, claims: WebClaims, w: Lang_, month: str, parent: str
+) -> Response:
+    shown = month_or_current(month)
+    hierarchy = await view_data(state, claims.household_id, "hierarchy", {"month": shown})
+    found = next((p for p in views_html.hierarchy_rows(hierarchy) if p.name == parent), None)
+    context = base_context(w, request, month=shown, parent=found, parent_name=parent)
+    return html(render("_parent.html", context), headers=NO_STORE)
+
+
+async def _rows_page(
+    state: State, household_id: int, month: str, category: str, cursor: str
+) -> dict[str, Any] | None:
+    try:
+        page: dict[str, Any] = await view_data(
+            state, household_id, "drill_down_page", _page_params(month, category, cursor)
+        )
+    except InvalidCursorError:
+        return None
+    return page
+
+
+@router.get("/category")
+async def category_detail(
+    request: Request, state: State, claims: WebClaims, w: Lang_, month: str, category: str
+) -> Response:
+    shown = month_or_current(month)
+    household = claims.household_id
+    figures = await view_data(
+        state, household, "drill_down_summary", {"month": shown, "category": category}
+    )
+    page = await _rows_page(state, household, shown, category, "")
+    hierarchy = await view_data(state, household, "hierarchy", {"month": shown})
+    context = base_context(
+        w,
+        request,
+        month=shown,
+        category=category,
+        parent=views_html.category_parents(hierarchy).get(category, ""),
+        figures=figures,
+        page=page,
+        types=EXPENSE_TYPES,
+        known=sorted(views_html.category_parents(hierarchy)),
+    )
+    return html(render("_category.html", context), headers=NO_STORE)
+
+
+@router.get("/rows")
+async def more_rows(
+    request: Request,
+    state: State,
+    claims: WebClaims,
+    w: Lang_,
+    month: str,
+    category: str,
+    cursor: str,
+) -> Response:
+    shown = month_or_current(month)
+    page = await _rows_page(state, claims.household_id, shown, category, cursor)
+    if page is None:
+        return html("", status=400, headers=NO_STORE)
+    context = base_context(
+        w, request, month=shown, category=category, page=page, types=EXPENSE_TYPES
+    )
+    return html(render("_rows.html", context), headers=NO_STORE)
+
+
+@router.post("/transactions/{transaction_id}", dependencies=[Csrf])
+async def edit_transaction(
+    request: Request,
+    state: State,
+    claims: WebClaims,
+    w: Lang_,
+    transaction_id: int,
+    month: Annotated[str, Form()],
+    category: Annotated[str, Form(min_length=1, max_length=100)],
+    expense_type: Annotated[ExpenseType, Form()],
+    exclude: Annotated[bool, Form()] = False,
+) -> Response:
+    """Recategorise / exclude / retype one row: the row again, plus the month's summary and
+    categories out of band (htmx swaps them where they are), totals exact."""
+    shown = month_or_current(month)
+    household = claims.household_id
+    hierarchy = await view_data(state, household, "hierarchy", {"month": shown})
+    parent = views_html.category_parents(hierarchy).get(category.strip())
+    changes = transactions.TransactionChanges(
+        category=category.strip(),
+        category_parent=parent,  # a known category brings its parent along
+        exclude=exclude,
+        expense_type=expense_type,
+    )
+    with state.database.unit_of_work() as conn:
+        found = transactions.update_transaction(
+            conn, household_id=household, transaction_id=transaction_id, changes=changes
+        )
+    if not found:
+        return html(
+            render("_error.html", base_context(w, request, message=w.t("error.not_found"))),
+            status=404,
+        )
+    with state.database.read() as conn:
+        row = get_transaction(conn, household_id=household, transaction_id=transaction_id)
+    summary = await view_data(state, household, "summary", {"month": shown})
+    hierarchy = await view_data(state, household, "hierarchy", {"month": shown})
+    context = base_context(
+        w,
+        request,
+        month=shown,
+        row=row,
+        types=EXPENSE_TYPES,
+        summary=summary,
+        hierarchy=views_html.hierarchy_rows(hierarchy),
+        saved=True,
+    )
+    return html(render("_edited.html", context), headers=NO_STORE)

@@ -1,0 +1,1 @@
+"""Browser tests: foyer served by uvicorn, driven by Chromium through Playwright."""
