@@ -23,8 +23,8 @@ from foyer.web.session import CsrfRefused, LoginRequired
 def install_web(app: FastAPI) -> None:
     """Mount the pages, the fragments and /static on `app`, and answer a missing session
     (to /login) and a refused CSRF token (403) the way a browser needs."""
-    app.include_router(pages.router)
-    app.include_router(fragments.router)
+    for module in (pages, fragments):
+        app.include_router(module.router)
     app.mount("/static", ImmutableStatic(directory=STATIC), name="static")
 
     async def login_required(request: Request, _exc: Exception) -> Response:

@@ -12,6 +12,8 @@ EN: dict[str, str] = {
     "app.name": "foyer",
     "nav.dashboard": "Dashboard",
     "nav.trends": "Trends",
+    "nav.imports": "Imports",
+    "nav.settings": "Settings",
     "nav.sign_out": "Sign out",
     "nav.language": "Language",
     "nav.skip": "Skip to content",
@@ -85,6 +87,8 @@ FR: dict[str, str] = {
     "app.name": "foyer",
     "nav.dashboard": "Tableau de bord",
     "nav.trends": "Tendances",
+    "nav.imports": "Imports",
+    "nav.settings": "Réglages",
     "nav.sign_out": "Se déconnecter",
     "nav.language": "Langue",
     "nav.skip": "Aller au contenu",
@@ -154,4 +158,11 @@ FR: dict[str, str] = {
     "error.invalid": "Valeur invalide : {message}",
 }
 
+# Each room of the site keeps its words beside its routes' module; merged here.
+from foyer.web import words_imports, words_settings  # noqa: E402
+
+EN.update(words_settings.EN)
+EN.update(words_imports.EN)
+FR.update(words_settings.FR)
+FR.update(words_imports.FR)
 MESSAGES: dict[str, dict[str, str]] = {"en": EN, "fr": FR}
