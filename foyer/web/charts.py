@@ -12,7 +12,7 @@ from html import escape
 
 WIDTH = 720
 HEIGHT = 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 72, 8, 12, 28
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ Lang = Literal["fr", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
 LANG_COOKIE = "foyer_lang"
 _LOCALES: dict[Lang, str] = {"fr": "fr_FR", "en": "en_GB"}
+# Whole euros for chart axes.
+_WHOLE: dict[Lang, str] = {"fr": "#,##0\u00a0¤", "en": "¤#,##0"}
 # Babel's own percent patterns have no decimals; the key needs one (56.6 %).
 _PERCENT: dict[Lang, str] = {"fr": "#,##0.0\u00a0%", "en": "#,##0.0%"}
 
@@ -63,6 +65,15 @@ class Words:
         """A JSON money value (euros, ≤ 2 decimals) the way this language writes it."""
         return str(format_currency(Decimal(str(amount)), "EUR", locale=self.locale))
 
+    def money_whole(self, amount: float) -> str:
+        """Whole euros (chart axes): `10 000 €`, `€10,000`."""
+        value = Decimal(round(amount))
+        return str(
+            format_currency(
+                value, "EUR", format=_WHOLE[self.lang], locale=self.locale, currency_digits=False
+            )
+        )
+
     def ratio(self, value: float) -> str:
         """A 0–1 ratio (the key, 4 decimals) as a percentage with one decimal."""
         return str(format_percent(Decimal(str(value)), _PERCENT[self.lang], locale=self.locale))
@@ -70,6 +81,11 @@ class Words:
     def month(self, month: str) -> str:
         year, number = parse_month(month)
         return str(format_date(dt.date(year, number, 1), "LLLL yyyy", locale=self.locale))
+
+    def month_short(self, month: str) -> str:
+        """`juin 26`, `Jul 26`: a chart axis' month."""
+        year, number = parse_month(month)
+        return str(format_date(dt.date(year, number, 1), "MMM yy", locale=self.locale))
 
     def date(self, value: str) -> str:
         return str(format_date(dt.date.fromisoformat(value), "medium", locale=self.locale))

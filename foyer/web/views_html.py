@@ -45,7 +45,7 @@ def category_parents(hierarchy: list[dict[str, Any]]) -> dict[str, str]:
 def trend_svg(w: Words, months: list[dict[str, Any]]) -> str:
     bars = [
         MonthBar(
-            label=w.month(m["month"]).split(" ")[0][:3],
+            label=w.month_short(m["month"]),
             parts=(float(m["variable"]), float(m["fixed_debits"]), float(m["provision_debits"])),
             income=float(m["income"]),
         )
@@ -61,5 +61,5 @@ def trend_svg(w: Words, months: list[dict[str, Any]]) -> str:
             w.t("actuals.provision_debits"),
             w.t("trends.income"),
         ],
-        money=lambda value: w.money(round(value)),
+        money=w.money_whole,
     )
