@@ -150,7 +150,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger={IMPORTS_PATH: settings.import_max_bytes + MULTIPART_SLACK_BYTES},
+        larger=dict.fromkeys(
+            (IMPORTS_PATH, "/imports"), settings.import_max_bytes + MULTIPART_SLACK_BYTES
+        ),
     )
     # Responses the cache did not compress already (it keeps dashboard views gzipped).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)

@@ -71,6 +71,7 @@ def config_changes(body: ConfigUpdate) -> ConfigChanges:
         tax_rate2_bp=_bp(body.tax_rate2),
         split_mode=body.split_mode,
         manual_share1_bp=_bp(body.manual_share1),
+        buffer_cents=_cents(body.buffer),
     )
 
 
@@ -84,6 +85,7 @@ def config_read(config: HouseholdConfig) -> ConfigRead:
         tax_rate2=from_basis_points(config.tax_rate2_bp),
         split_mode=config.split_mode,
         manual_share1=from_basis_points(config.manual_share1_bp),
+        buffer=to_money(config.buffer_cents),
     )
 
 

@@ -200,6 +200,17 @@ VIEWS: tuple[View, ...] = (
         check=check_month_range,
     ),
     View(
+        name="transfers",
+        operation="get_transfers",
+        path="/dashboard/transfers",
+        params=MONTH,
+        scopes=lambda p: (*_budget_and_totals(p), stamps.balance(_month(p))),
+        compute=lambda s, c, h, p: s.reader.transfers(c, household_id=h, month=_month(p)),
+        response=ds.TransfersRead,
+        summary="Who transfers what to the joint account this month: the summary's totals "
+        "less the balance above the buffer, split by the key (SPEC §12).",
+    ),
+    View(
         name="hierarchy",
         operation="get_hierarchy",
         first_paint=True,

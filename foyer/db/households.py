@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from foyer.db.schema import fixed_line, household_config, provision
+from foyer.db.schema import fixed_line, household_config, month_balance, provision
 from foyer.domain.model import FixedLine, HouseholdConfig, Provision
 
 CONFIG_FIELDS = (
@@ -23,9 +23,23 @@ CONFIG_FIELDS = (
     "tax_rate2_bp",
     "split_mode",
     "manual_share1_bp",
+    "buffer_cents",
 )
 _FIXED_FIELDS = tuple(f.name for f in fields(FixedLine))
 _PROVISION_FIELDS = tuple(f.name for f in fields(Provision))
+
+
+def q_month_balance(household_id: int, month: str) -> Select[Any]:
+    """The joint account's balance entered for a month (primary key lookup)."""
+    return select(month_balance.c.account_balance_cents).where(
+        month_balance.c.household_id == household_id, month_balance.c.month == month
+    )
+
+
+def load_balance(conn: Connection, household_id: int, month: str) -> int | None:
+    """The balance entered for `month`, in cents; None when none was."""
+    found = conn.execute(q_month_balance(household_id, month)).scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 def load_config(conn: Connection, household_id: int) -> HouseholdConfig:

@@ -147,6 +147,7 @@ def config_changes() -> ConfigChanges:
         tax_rate2_bp=second.tax_bp,
         split_mode="income",
         manual_share1_bp=5000,
+        buffer_cents=30_000,  # the joint account keeps 300 € aside
     )
 
 

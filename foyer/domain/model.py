@@ -17,6 +17,7 @@ class HouseholdConfig:
     tax_rate2_bp: int = 0
     split_mode: KeyMode = "income"
     manual_share1_bp: int = 5000
+    buffer_cents: int = 0  # the joint account's untouched cushion (transfer plan)
 
 
 @dataclass(frozen=True, slots=True)

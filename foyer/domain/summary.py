@@ -19,6 +19,7 @@ from foyer.domain.rules import (
     provision_split,
     provisions_in_month,
 )
+from foyer.domain.transfers import transfer_plan
 from foyer.money import ratio_4, split, to_money
 
 JSON = dict[str, Any]
@@ -105,8 +106,7 @@ def dashboard_summary(
     v1, v2 = split(totals.variable_cents, key)
     fixed = fixed_block(fixed_lines, key)
     prov = provisions_block(provisions, config, key, month)
-    member1 = v1 + fixed.member1 + prov.member1
-    member2 = v2 + fixed.member2 + prov.member2
+    member1, member2 = _member_totals((v1, v2), fixed, prov)
     return {
         "month": month,
         "members": {"member1": config.member1_name, "member2": config.member2_name},
@@ -131,6 +131,55 @@ def dashboard_summary(
             "excluded": to_money(totals.excluded_cents),
             "transactions": totals.transactions,
         },
+    }
+
+
+def _member_totals(variable: tuple[int, int], fixed: Block, prov: Block) -> tuple[int, int]:
+    """Each member's total: the sums of the three blocks' member shares (SPEC §6)."""
+    return (
+        variable[0] + fixed.member1 + prov.member1,
+        variable[1] + fixed.member2 + prov.member2,
+    )
+
+
+def transfers(
+    *,
+    month: str,
+    config: HouseholdConfig,
+    fixed_lines: list[FixedLine],
+    provisions: list[Provision],
+    totals: MonthTotals,
+    balance_cents: int,
+) -> JSON:
+    """GET /dashboard/transfers (SPEC §12): the summary's member totals are what is needed."""
+    key = household_key(config)
+    needed1, needed2 = _member_totals(
+        split(totals.variable_cents, key),
+        fixed_block(fixed_lines, key),
+        provisions_block(provisions, config, key, month),
+    )
+    plan = transfer_plan(
+        needed1=needed1,
+        needed2=needed2,
+        balance=balance_cents,
+        buffer=config.buffer_cents,
+        key=key,
+    )
+    return {
+        "month": month,
+        "account_balance": to_money(balance_cents),
+        "buffer": to_money(config.buffer_cents),
+        "needed": {
+            "total": to_money(plan.needed),
+            "member1": to_money(plan.needed1),
+            "member2": to_money(plan.needed2),
+        },
+        "transfers": {
+            "member1": to_money(plan.transfer1),
+            "member2": to_money(plan.transfer2),
+            "total": to_money(plan.transfer),
+        },
+        "projected_balance": to_money(balance_cents + plan.transfer - plan.needed),
     }
 
 

@@ -20,7 +20,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, select
 
-from foyer.db.households import CONFIG_FIELDS, load_config, load_fixed_lines, load_provisions
+from foyer.db.households import (
+    CONFIG_FIELDS,
+    load_balance,
+    load_config,
+    load_fixed_lines,
+    load_provisions,
+)
 from foyer.db.schema import (
     MONTH_COLUMNS,
     agg_category,
@@ -32,7 +38,12 @@ from foyer.db.schema import (
 )
 from foyer.domain.insights import kpis
 from foyer.domain.model import HouseholdConfig, MonthTotals
-from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
+from foyer.domain.summary import (
+    dashboard_summary,
+    provisions_calculation,
+    slim_summary,
+    transfers,
+)
 from foyer.domain.vocabulary import ExpenseType
 from foyer.money import to_money
 from foyer.months import previous_month
@@ -175,6 +186,17 @@ class OptimizedReader:
 
     def slim_summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         return slim_summary(self.summary(conn, household_id=household_id, month=month))
+
+    def transfers(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        config, totals = self._config_and_totals(conn, household_id, month)
+        return transfers(
+            month=month,
+            config=config,
+            fixed_lines=load_fixed_lines(conn, household_id),
+            provisions=load_provisions(conn, household_id),
+            totals=totals,
+            balance_cents=load_balance(conn, household_id, month) or 0,
+        )
 
     def hierarchy(self, conn: Connection, *, household_id: int, month: str) -> list[JSON]:
         sums: dict[Group, _Stats] = {}

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, func, select
 from sqlalchemy.sql import ClauseElement
 
-from foyer.db.households import fixed_lines_query, provisions_query
+from foyer.db.households import fixed_lines_query, provisions_query, q_month_balance
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import household, metadata, transaction_tag, user_account
 from foyer.months import add_months, previous_month
@@ -94,6 +94,7 @@ def registered(s: Sample) -> Iterator[tuple[str, Executable]]:
     yield "summary: config + month totals", q.q_config_and_month(h, month)
     yield "summary: fixed lines", fixed_lines_query(h)
     yield "summary: provisions", provisions_query(h)
+    yield "transfers: the month's balance", q_month_balance(h, month)
     yield "trends: 36 months", q.q_trend_months(h, add_months(month, -35), month)
     # A quarter: in the sample (two households, 12 months) a year is half of agg_category,
     # which PostgreSQL rightly scans; in a real instance a household's year is a sliver,

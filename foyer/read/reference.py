@@ -12,12 +12,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
-from foyer.db.households import load_config, load_fixed_lines, load_provisions
+from foyer.db.households import load_balance, load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
 from foyer.domain.insights import kpis
 from foyer.domain.model import MonthTotals
-from foyer.domain.summary import dashboard_summary, provisions_calculation, slim_summary
+from foyer.domain.summary import (
+    dashboard_summary,
+    provisions_calculation,
+    slim_summary,
+    transfers,
+)
 from foyer.domain.vocabulary import ExpenseType
 from foyer.money import to_money
 from foyer.months import previous_month
@@ -88,6 +93,16 @@ class ReferenceReader:
 
     def slim_summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         return slim_summary(self.summary(conn, household_id=household_id, month=month))
+
+    def transfers(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        return transfers(
+            month=month,
+            config=load_config(conn, household_id),
+            fixed_lines=load_fixed_lines(conn, household_id),
+            provisions=load_provisions(conn, household_id),
+            totals=self.month_totals(conn, household_id=household_id, month=month),
+            balance_cents=load_balance(conn, household_id, month) or 0,
+        )
 
     def hierarchy(self, conn: Connection, *, household_id: int, month: str) -> list[JSON]:
         rows = conn.execute(

@@ -17,6 +17,11 @@ class ConfigRead(Output):
     tax_rate2: float = Field(examples=[11.0])
     split_mode: KeyMode = Field(examples=["income"])
     manual_share1: float = Field(examples=[50.0], description="Member 1's percent when manual.")
+    buffer: float = Field(
+        default=0.0,
+        examples=[300.0],
+        description="What the joint account keeps untouched (transfer plan, SPEC §12).",
+    )
 
 
 class ConfigUpdate(Input):
@@ -30,3 +35,4 @@ class ConfigUpdate(Input):
     tax_rate2: Percent | None = None
     split_mode: KeyMode | None = None
     manual_share1: Percent | None = None
+    buffer: NonNegativeMoney | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from foyer.domain.vocabulary import ExpenseType
-from foyer.schemas.common import Output
+from foyer.schemas.common import Input, Money, Output
 
 
 class Members(Output):
@@ -197,3 +197,32 @@ class KpisRead(Output):
     averages: KpiAverages
     change: KpiChange
     top_categories: list[KpiCategory]
+
+
+class BalanceRead(Output):
+    """The joint account's balance at the start of `month`; null when none was entered
+    (the transfer plan then counts 0)."""
+
+    month: str = Field(examples=["2025-06"])
+    account_balance: float | None = Field(examples=[1250.0])
+
+
+class BalanceUpdate(Input):
+    account_balance: Money = Field(examples=[1250.0])
+
+
+class TransferNumbers(Output):
+    total: float
+    member1: float
+    member2: float
+
+
+class TransfersRead(Output):
+    """Who transfers what to the joint account this month (SPEC §12)."""
+
+    month: str = Field(examples=["2025-06"])
+    account_balance: float
+    buffer: float
+    needed: TransferNumbers
+    transfers: TransferNumbers
+    projected_balance: float

@@ -49,6 +49,7 @@ class ConfigChanges:
     tax_rate2_bp: int | None = None
     split_mode: KeyMode | None = None
     manual_share1_bp: int | None = None
+    buffer_cents: int | None = None
 
 
 def get_config(conn: Connection, *, household_id: int) -> HouseholdConfig:

@@ -59,6 +59,11 @@ def rows(month: str) -> str:
     return f"{month}:rows"
 
 
+def balance(month: str) -> str:
+    """The scope of the joint account's balance entered for a month (transfer plan)."""
+    return f"{month}:balance"
+
+
 def of_months(months: Iterable[str]) -> set[str]:
     """Every scope of these months."""
     return {s for m in months for s in (totals(m), categories(m), details(m), rows(m))}

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from foyer.web import fragments, pages
+from foyer.web import fragments, imports_pages, pages, settings
 from foyer.web.i18n import LANG_COOKIE, Words, negotiate
 from foyer.web.render import STATIC, ImmutableStatic, html, render
 from foyer.web.session import CsrfRefused, LoginRequired
@@ -23,7 +23,7 @@ from foyer.web.session import CsrfRefused, LoginRequired
 def install_web(app: FastAPI) -> None:
     """Mount the pages, the fragments and /static on `app`, and answer a missing session
     (to /login) and a refused CSRF token (403) the way a browser needs."""
-    for module in (pages, fragments):
+    for module in (pages, fragments, settings, imports_pages):
         app.include_router(module.router)
     app.mount("/static", ImmutableStatic(directory=STATIC), name="static")
 

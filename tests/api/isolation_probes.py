@@ -479,6 +479,28 @@ def probe_rule_suggestions(w: World) -> None:
     assert w.b.ok("/rules/suggestions") == {"items": []}
 
 
+# -- transfers ------------------------------------------------------------------------------
+
+
+def probe_get_balance(w: World) -> None:
+    assert w.a.put(f"/balances/{MONTH}", {"account_balance": 1234.5}).status_code == 200
+    assert w.b.ok(f"/balances/{MONTH}")["account_balance"] is None
+
+
+def probe_put_balance(w: World) -> None:
+    assert w.b.put(f"/balances/{MONTH}", {"account_balance": 99999}).status_code == 200
+    assert w.a.ok(f"/balances/{MONTH}")["account_balance"] is None
+    assert w.a.ok("/dashboard/transfers", month=MONTH)["account_balance"] == 0
+
+
+def probe_transfers(w: World) -> None:
+    assert w.a.put(f"/balances/{MONTH}", {"account_balance": 1234.5}).status_code == 200
+    plan_b = w.b.ok("/dashboard/transfers", month=MONTH)
+    assert plan_b["account_balance"] == 0
+    assert plan_b["needed"]["total"] == 0  # none of A's lines, provisions or spending
+    assert w.a.ok("/dashboard/transfers", month=MONTH)["needed"]["total"] > 0
+
+
 @dataclass(frozen=True)
 class Probe:
     method: str
@@ -531,4 +553,7 @@ PROBES = [
     Probe("GET", "/rules/{rule_id}", probe_get_rule),
     Probe("PUT", "/rules/{rule_id}", probe_put_rule),
     Probe("DELETE", "/rules/{rule_id}", probe_delete_rule),
+    Probe("GET", "/balances/{month}", probe_get_balance),
+    Probe("PUT", "/balances/{month}", probe_put_balance),
+    Probe("GET", "/dashboard/transfers", probe_transfers),
 ]

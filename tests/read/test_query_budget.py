@@ -52,6 +52,7 @@ BUDGET = {
     "trends": 1,
     "kpis": 2,
     "analytics_categories": 1,
+    "transfers": 4,  # the summary's three, the month's balance
 }
 SAMPLE: dict[ParamName, str | int] = {
     "month": "2025-12",

@@ -21,6 +21,7 @@ DEFAULT_CONFIG = {
     "tax_rate2": 0.0,
     "split_mode": "income",
     "manual_share1": 50.0,
+    "buffer": 0.0,
 }
 
 
@@ -59,6 +60,8 @@ def test_config_partial_update_keeps_other_fields(api: Api) -> None:
         {"member1_name": ""},
         {"member2_name": "x" * 51},
         {"unknown_field": 1},
+        {"buffer": -0.01},
+        {"buffer": 1.001},
     ],
 )
 def test_config_validation(api: Api, body: JSON) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from foyer.api import API_PREFIX
 from foyer.api.routes import (
     auth,
+    balances,
     config,
     fixed_lines,
     imports,
@@ -25,6 +26,16 @@ def api_router() -> APIRouter:
     """Every /api/v1 route, in a router of the calling app's own."""
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(view_router())
-    for module in (auth, config, fixed_lines, imports, jobs, provisions, rules, transactions):
+    for module in (
+        auth,
+        balances,
+        config,
+        fixed_lines,
+        imports,
+        jobs,
+        provisions,
+        rules,
+        transactions,
+    ):
         router.include_router(module.router)
     return router

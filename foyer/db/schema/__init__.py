@@ -26,6 +26,7 @@ from foyer.db.schema.household import (
     household,
     household_config,
     instance_secret,
+    month_balance,
     provision,
     user_account,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "instance_secret",
     "job",
     "metadata",
+    "month_balance",
     "provision",
     "recategorisation",
     "rule",

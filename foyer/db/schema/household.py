@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     UniqueConstraint,
@@ -58,6 +59,9 @@ household_config = Table(
     Column("tax_rate2_bp", Integer, nullable=False),
     Column("split_mode", String(10), nullable=False),
     Column("manual_share1_bp", Integer, nullable=False),
+    # What the joint account keeps untouched: the transfer plan (SPEC §12) only counts the
+    # balance above it as money already there.
+    Column("buffer_cents", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("split_mode IN ('income', 'manual')", name="split_mode"),
     CheckConstraint("income1_cents >= 0 AND income2_cents >= 0", name="income"),
@@ -65,6 +69,19 @@ household_config = Table(
         "tax_rate1_bp BETWEEN 0 AND 10000 AND tax_rate2_bp BETWEEN 0 AND 10000", name="tax_rate"
     ),
     CheckConstraint("manual_share1_bp BETWEEN 0 AND 10000", name="manual_share1"),
+    CheckConstraint("buffer_cents >= 0", name="buffer"),
+)
+
+# The joint account's balance at the start of a month, as the couple entered it (SPEC §12
+# transfer plan). One row per month entered; a month without one counts as 0.
+month_balance = Table(
+    "month_balance",
+    metadata,
+    household_fk(),
+    Column("month", String(7), nullable=False),
+    Column("account_balance_cents", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("household_id", "month"),
 )
 
 fixed_line = Table(
