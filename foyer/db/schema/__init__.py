@@ -5,7 +5,7 @@ Conventions: tables singular snake_case, money in `*_cents` BIGINT, percentages 
 on every row that belongs to a household, constraint names from `NAMING_CONVENTION`.
 
 The tables are grouped by what they hold, one module each (household.py, transactions.py,
-aggregates.py, jobs.py, rules.py, on the metadata of base.py); this package exports them all, and
+aggregates.py, jobs.py, rules.py, budgets.py, on the metadata of base.py); this package exports them all, and
 `metadata` knows every table once they are imported.
 """
 
@@ -21,6 +21,7 @@ from foyer.db.schema.aggregates import (
     data_stamp,
 )
 from foyer.db.schema.base import NAMING_CONVENTION, metadata
+from foyer.db.schema.budgets import category_budget
 from foyer.db.schema.household import (
     fixed_line,
     household,
@@ -51,6 +52,7 @@ __all__ = [
     "agg_tag",
     "bank_import",
     "bank_transaction",
+    "category_budget",
     "data_stamp",
     "fixed_line",
     "household",
