@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -182,3 +184,32 @@ def drop_working_copy(dataset: Dataset, handle: object) -> None:
         return
     with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{handle}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_database(db: str, tag: str, folder: Path) -> Iterator[str]:
+    """A new, migrated database for this run (a file, or a PostgreSQL database of its
+    own name), dropped afterwards; its URL."""
+    if db == "sqlite":
+        path = folder / f"imports-{tag}.db"
+        url = f"sqlite:///{path}"
+    else:
+        name = f"foyer_bench_imports_{os.getpid()}_{tag}"
+        with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        url = _pg_url(name)
+    engine = make_engine(Settings(database_url=url, _env_file=None))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    try:
+        yield url
+    finally:
+        if db == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        else:
+            with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,33 @@ class ServerProcess:
                 continue  # a worker restarting between the listing and the reading
         return rss, cpu
 
+    def reset_peak(self) -> bool:
+        """Start the processes' peak resident memory (VmHWM) afresh; False where Linux's
+        /proc/<pid>/clear_refs is not writable."""
+        try:
+            for proc in self._processes():
+                Path(f"/proc/{proc.pid}/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
+
+    def memory_status(self) -> dict[str, float] | None:
+        """Linux's memory counters of the processes, summed, in MiB: VmHWM (peak resident
+        since `reset_peak`, the kernel's own high-water mark), VmRSS, RssAnon (the heap:
+        Python's objects) and RssFile (mapped files: SQLite's mmap of the database);
+        None off Linux."""
+        names = ("VmHWM", "VmRSS", "RssAnon", "RssFile")
+        total = dict.fromkeys(names, 0.0)
+        try:
+            for proc in self._processes():
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    name, _, value = line.partition(":")
+                    if name in total:
+                        total[name] += int(value.split()[0]) / 1024
+        except (OSError, ValueError):
+            return None
+        return total
+
     def wait_idle(
         self, *, window: float = 0.3, busy_below: float = 0.05, timeout: float = 600.0
     ) -> float:
@@ -143,3 +171,50 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class PeakMemory:
+    """The server's resident memory from now on, in MiB: its peak in all (the kernel's
+    VmHWM where there is one, else sampled) and the peak of its heap alone (RssAnon,
+    sampled every 20 ms; None off Linux). SQLite maps the database file into the server
+    (`mmap_size`), so its resident total grows with the database read, not with the work."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        status = server.memory_status()
+        self.start = server.usage()[0]
+        self.start_heap = None if status is None else status["RssAnon"]
+        self.sampled, self.sampled_heap = self.start, self.start_heap
+        self.window_heap = self.start_heap  # the heap's peak since `window_peak` last ran
+        self._hwm = server.reset_peak()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            status = self.server.memory_status()
+            if status is None:
+                self.sampled = max(self.sampled, self.server.usage()[0])
+            else:
+                self.sampled = max(self.sampled, status["VmRSS"])
+                self.sampled_heap = max(self.sampled_heap or 0.0, status["RssAnon"])
+                self.window_heap = max(self.window_heap or 0.0, status["RssAnon"])
+
+    def window_peak(self) -> tuple[float, float] | None:
+        """(the heap now, its peak since the last call), starting a new window; None off
+        Linux. One window per imported file tells that file's own need from what the
+        process kept of the files before (the allocator's free lists, SQLite's caches)."""
+        status = self.server.memory_status()
+        if status is None or self.window_heap is None:
+            return None
+        now, peak = status["RssAnon"], max(self.window_heap, status["RssAnon"])
+        self.window_heap = now
+        return now, peak
+
+    def peaks(self) -> tuple[float, float | None]:
+        """(peak resident, peak heap) since construction."""
+        self._stop.set()
+        self._thread.join()
+        status = self.server.memory_status() if self._hwm else None
+        return max(self.sampled, status["VmHWM"] if status else 0.0), self.sampled_heap

@@ -1,4 +1,5 @@
-"""`foyer bench`: side-by-side load benchmarks of the dashboard's readers (docs/PERFORMANCE.md).
+"""`foyer bench`: side-by-side load benchmarks of the dashboard's readers (docs/PERFORMANCE.md),
+and with `--micro` or `--imports` the write-cost and bank-import benchmarks instead.
 
 A "reader" here is the dashboard read path a server runs (`FOYER_READER`: reference or
 optimized), not the SQLAlchemy engine. One server per configuration; `--cache`,
@@ -79,6 +80,16 @@ def bench(
             "(--db may list both databases)."
         ),
     ] = False,
+    imports: Annotated[
+        bool,
+        typer.Option(
+            help="Instead: bank imports through the API against insert_rows alone, side by "
+            "side (--db may list both; --sizes in rows, e.g. 100k,1m)."
+        ),
+    ] = False,
+    file_rows: Annotated[
+        int, typer.Option(min=4, help="--imports: rows per uploaded file.")
+    ] = 100_000,
     sizes: Annotated[str, typer.Option(help="Datasets: 10k,100k,1m,5m.")] = "10k,1m",
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
     readers: Annotated[
@@ -120,6 +131,7 @@ def bench(
     from foyer.bench.runner import Plan, run_plan
     from foyer.bench.scenarios import BUILDERS
     from foyer.bench.smoke import run_smoke
+    from foyer.cli.bench_imports import run_import_bench
     from foyer.cli.micro import run_micro
 
     if smoke:
@@ -135,6 +147,10 @@ def bench(
     folder = out or Path("bench-results") / stamp
     if micro:
         run_micro(_csv(db), _csv(sizes), folder, "foyer " + " ".join(sys.argv[1:]))
+        return
+    if imports:
+        command = "foyer " + " ".join(sys.argv[1:])
+        run_import_bench(_csv(db), _csv(sizes), file_rows, folder, command)
         return
     plan = Plan(
         sizes=_csv(sizes),

@@ -32,10 +32,7 @@ class ParsedRow(NamedTuple):
     """One transaction, amount in exact integer cents (negative = money out).
 
     A NamedTuple, not a dataclass, as `NewRow` is: a 20 MiB file is ~400,000 of them, and
-    a tuple of strings, numbers and a date is built ~3x faster and, once the garbage
-    collector has seen it, untracked by it, where each dataclass instance stayed tracked
-    and made every full collection of an import walk all of them (measured: ~0.3 s of a
-    100,000-row commit's collections).
+    one is built ~3x faster than a frozen dataclass (0.2 against 0.6 µs here).
     """
 
     line: int

@@ -6,6 +6,7 @@ the CI smoke (`foyer bench --smoke`) runs a real side-by-side measurement.
 
 from __future__ import annotations
 
+import io
 import py_compile
 import re
 from collections.abc import Callable
@@ -16,14 +17,19 @@ import pytest
 import typer
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from rich.console import Console
 
+from foyer.bench.imports import parse_size, run_one
 from foyer.bench.load import _lua_string, wrk_script
 from foyer.bench.micro import write_cost
 from foyer.bench.report import aggregate, charts, growth, markdown, ratios
 from foyer.bench.runner import CEILING, hit_p95_ms, hit_rate
 from foyer.bench.scenarios import BUILDERS, Context, Req
 from foyer.bench.server import BENCH_SECRET
+from foyer.bench.statements import french_amount, statements
 from foyer.cli.bench import server_configs
+from foyer.cli.bench_imports import report
+from foyer.imports import ParsedRow, SkippedLine, detect, parse
 from foyer.read.cursors import CursorCodec
 from tests.helpers import REPO
 
@@ -230,3 +236,50 @@ def test_bench_servers_are_named_by_what_differs_between_them() -> None:
     assert configs[2].extra_env == {"FOYER_CACHE_WARM_RECENT": "0"}
     with pytest.raises(typer.BadParameter):  # indistinguishable servers
         server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"])
+
+
+# -- the import benchmark (issue 11): runnable at a few hundred rows, so it cannot rot ----------
+
+
+def test_statements_are_french_csvs_that_parse_back_to_the_rows_they_carry() -> None:
+    first = list(statements(650, 300, seed=3))
+    again = list(statements(650, 300, seed=3))
+    assert [s.content for s in first] == [s.content for s in again]
+    assert [len(s.rows) for s in first] == [300, 300, 50]
+    assert [s.name for s in first][-1].endswith("2026-06.csv")
+    for statement in first:
+        assert len(statement.content) <= 20 * 2**20  # SPEC §8's upload limit
+        detection = detect(io.BytesIO(statement.content))
+        assert detection.encoding == "cp1252"
+        assert detection.dialect is not None
+        assert detection.dialect.delimiter == ";"
+        items = list(parse(io.BytesIO(statement.content), detection))
+        rows = [item for item in items if isinstance(item, ParsedRow)]
+        assert isinstance(items[-1], SkippedLine)  # the closing `Solde au …`
+        assert [(r.date, r.label, r.amount_cents) for r in rows] == [
+            (r.date, r.label, r.amount_cents) for r in statement.rows
+        ]
+
+
+def test_french_amounts_group_thousands_with_a_no_break_space() -> None:
+    assert french_amount(-123_456) == "-1\u00a0234,56"
+    assert french_amount(5) == "0,05"
+    assert parse_size("100k") == 100_000
+    assert parse_size("1m") == 1_000_000
+    assert parse_size("600") == 600
+
+
+def test_import_bench_runs_end_to_end(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if backend == "postgresql":
+        request.getfixturevalue("pg_url")  # the server answers (or the test skips)
+    result = run_one(backend, 600, 300, tmp_path, Console(quiet=True))
+    # Figures only: both sides inserted every row with exact aggregates (run_one checks
+    # and raises otherwise); no timing is asserted.
+    assert result["files"] == 2
+    assert len(result["api"]["preview_s"]) == len(result["api"]["job_s"]) == 2
+    assert result["ratio"] > 0
+    assert result["rss_mib"]["peak"] >= result["rss_mib"]["start"] > 0
+    text = report([result], "foyer bench --imports")
+    assert f"| {backend} | 600 | 2 × 300" in text
