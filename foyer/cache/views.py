@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from foyer.cache.params import MAX_TREND_MONTHS, ParamName, Params, check_month_range
+from foyer.domain.budgets import suggestion_months
 from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
 from foyer.months import months_between, previous_month
 from foyer.read.cursors import CursorCodec
 from foyer.read.protocol import DashboardReader
 from foyer.read.transactions import TransactionFilter, keyset_page
+from foyer.schemas import budgets as bs
 from foyer.schemas import dashboard as ds
 from foyer.schemas.transactions import HierarchyParent, TransactionPage
 from foyer.services import stamps
@@ -209,6 +211,28 @@ VIEWS: tuple[View, ...] = (
         response=ds.TransfersRead,
         summary="Who transfers what to the joint account this month: the summary's totals "
         "less the balance above the buffer, split by the key (SPEC §12).",
+    ),
+    View(
+        name="budgets",
+        operation="get_budgets",
+        path="/dashboard/budgets",
+        params=MONTH,
+        scopes=lambda p: (stamps.BUDGETS, stamps.categories(_month(p))),
+        compute=lambda s, c, h, p: s.reader.budgets(c, household_id=h, month=_month(p)),
+        response=bs.BudgetsRead,
+        summary="Each budgeted category's budget for the month, spent, remaining, over or not "
+        "(SPEC §12).",
+    ),
+    View(
+        name="budget_suggestions",
+        operation="get_budget_suggestions",
+        path="/budgets/suggestions",
+        params=MONTH,
+        scopes=lambda p: [stamps.categories(m) for m in suggestion_months(_month(p))],
+        compute=lambda s, c, h, p: s.reader.budget_suggestions(c, household_id=h, month=_month(p)),
+        response=bs.BudgetSuggestionsRead,
+        summary="A budget per category: the median of the six previous months' spending, "
+        "rounded up to the next 5 € (SPEC §12).",
     ),
     View(
         name="hierarchy",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -142,6 +143,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._before_commit: list[BeforeCommit] = []
+        self._optimized_at: float | None = None  # time.monotonic() of the last optimize
         self._after_commit: list[AfterCommit] = []
         # SQLite takes one writer at a time. Writers of this process queue on this lock
         # first: waiting in SQLite's busy handler instead means sleeping in growing steps
@@ -167,11 +169,18 @@ class Database:
         with read_connection(self.engine) as conn:
             conn.exec_driver_sql("SELECT 1")
 
-    def optimize(self) -> None:
+    def optimize(self, *, unless_within: float = 0.0) -> bool:
         """Refresh the planner's statistics after a big write (an import of thousands of
         rows, a periodic task), as `analyze` does after a bulk load, but bounded: SQLite
         samples (`analysis_limit`) instead of reading every index, a second or less at 1M
-        rows; PostgreSQL's ANALYZE samples by itself."""
+        rows; PostgreSQL's ANALYZE samples by itself. Skipped (False) when this process
+        ran one less than `unless_within` seconds ago: ten files imported in a row need
+        one refresh, not ten (each cost a PostgreSQL import 0.1-0.16 s, growing with the
+        table)."""
+        now = time.monotonic()
+        if self._optimized_at is not None and now - self._optimized_at < unless_within:
+            return False
+        self._optimized_at = now
         with self._writer_lock, self.engine.connect() as conn:
             if self.engine.dialect.name == "sqlite":
                 # PRAGMA optimize would be the idiom, but before SQLite 3.46 it only analyses
@@ -179,6 +188,7 @@ class Database:
                 conn.exec_driver_sql("PRAGMA analysis_limit=1000")
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
+        return True
 
     def read(self) -> AbstractContextManager[Connection]:
         """A connection for reads; its transaction is rolled back at the end."""

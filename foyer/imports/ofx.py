@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
+from xml.sax.saxutils import unescape
 
 from ofxtools.header import OFXHeaderError
 from ofxtools.Parser import OFXTree, ParseError
@@ -49,9 +50,14 @@ def read_ofx(data: bytes) -> tuple[str, Iterator[ParseItem]]:
     return encoding, (_row(line, t) for line, t in zip(lines, transactions, strict=True))
 
 
+# The entities OFX text may hold (OFX 2.3; banks mix SGML and XML ones), as ofxtools' own
+# conversion reads them: its tree, which we read, keeps them as written.
+_ENTITIES = {"&nbsp;": " ", "&apos;": "'", "&quot;": '"'}
+
+
 def _text(element: Element, tag: str) -> str:
     found = element.find(tag)
-    return (found.text or "").strip() if found is not None else ""
+    return unescape((found.text or "").strip(), _ENTITIES) if found is not None else ""
 
 
 def _row(line: int, element: Element) -> ParseItem:

@@ -37,8 +37,11 @@ class JobContext:
 JobFunction = Callable[[JobContext], JSON]
 
 #: An import this big changes the tables' shape enough for the planner's statistics to
-#: lag (SQLite picked the amount index for a month's hierarchy without them, 50x slower).
+#: lag (SQLite picked the amount index for a month's hierarchy without them, 50x slower)...
 OPTIMIZE_AFTER_ROWS = 10_000
+#: ...but statistics refreshed this recently are fresh enough: a statement's files
+#: imported one after the other get one refresh.
+OPTIMIZE_AT_MOST_EVERY_SECONDS = 600.0
 
 
 def rebuild_aggregates(ctx: JobContext) -> JSON:
@@ -71,7 +74,7 @@ def commit_import(ctx: JobContext) -> JSON:
     if result is None:
         raise LookupError("import not found")
     if result.inserted >= OPTIMIZE_AFTER_ROWS:
-        ctx.database.optimize()
+        ctx.database.optimize(unless_within=OPTIMIZE_AT_MOST_EVERY_SECONDS)
     ctx.progress(1.0)
     return {
         "rows": result.rows,
@@ -100,7 +103,7 @@ def apply_rules(ctx: JobContext) -> JSON:
         changed += applied.changed
         ctx.progress(done / len(months))
     if changed >= OPTIMIZE_AFTER_ROWS:
-        ctx.database.optimize()
+        ctx.database.optimize(unless_within=OPTIMIZE_AT_MOST_EVERY_SECONDS)
     return {"months": len(months), "examined": examined, "changed": changed}
 
 

@@ -15,10 +15,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select, union_all
 
 from foyer.db.engine import as_utc
-from foyer.db.schema import bank_import, import_mapping
+from foyer.db.schema import bank_import, import_mapping, split_original
 from foyer.db.schema import bank_transaction as t
 from foyer.imports import (
     ColumnMapping,
@@ -30,6 +30,7 @@ from foyer.imports import (
     dedupe_key,
     mark_duplicates,
 )
+from foyer.imports.encoding import HEAD_BYTES
 from foyer.imports.parsed import rows_and_errors
 from foyer.imports.text import fold
 
@@ -125,8 +126,17 @@ def import_query(household_id: int, import_id: int) -> Select[Any]:
     )
 
 
-def get_import(conn: Connection, *, household_id: int, import_id: int) -> ImportRecord | None:
-    """The import, or None when it does not exist *for this household*."""
+def get_import(
+    conn: Connection, *, household_id: int, import_id: int, with_content: bool = True
+) -> ImportRecord | None:
+    """The import, or None when it does not exist *for this household*. Without its file's
+    bytes (`content` empty) when `with_content` is False: up to 20 MiB not read."""
+    if not with_content:
+        query = select(*_COLUMNS).where(
+            bank_import.c.household_id == household_id, bank_import.c.id == import_id
+        )
+        found = conn.execute(query).one_or_none()
+        return None if found is None else _record(found)
     row = conn.execute(import_query(household_id, import_id)).one_or_none()
     return None if row is None else _record(row, bytes(row.content))
 
@@ -161,12 +171,28 @@ def saved_mapping(
 def held_counts(
     conn: Connection, *, household_id: int, start: dt.date, end: dt.date
 ) -> Counter[DedupeKey]:
-    """How many rows the household holds per dedupe key, dates `start`..`end` included."""
-    query = (
+    """How many rows the household holds per dedupe key, dates `start`..`end` included.
+
+    A split bank row is held once, as the bank printed it: its original (split_original),
+    not its parts, so re-importing the statement inserts nothing.
+    """
+    rows = (
         select(t.c.date, t.c.amount_cents, t.c.account, t.c.label, func.count())
-        .where(t.c.household_id == household_id, t.c.date >= start, t.c.date <= end)
+        .where(
+            t.c.household_id == household_id,
+            t.c.date >= start,
+            t.c.date <= end,
+            t.c.split_of.is_(None),
+        )
         .group_by(t.c.date, t.c.amount_cents, t.c.account, t.c.label)
     )
+    so = split_original
+    originals = (
+        select(so.c.date, so.c.amount_cents, so.c.account, so.c.label, func.count())
+        .where(so.c.household_id == household_id, so.c.date >= start, so.c.date <= end)
+        .group_by(so.c.date, so.c.amount_cents, so.c.account, so.c.label)
+    )
+    query = union_all(rows, originals)
     held: Counter[DedupeKey] = Counter()
     for date, amount_cents, account, label, count in conn.execute(query):
         # Labels that differ only in case, accents or spaces fold to one key: add them up.
@@ -182,13 +208,14 @@ class ParsedFile:
     detection: Detection
     rows: list[ParsedRow]
     errors: list[LineError]
+    head: bytes  # the file's first HEAD_BYTES: what detection reads (its header signature)
 
 
 def parse_file(content: bytes, detection: Detection) -> ParsedFile:
     # The commit after a preview in this process reuses the preview's parse (see
     # foyer.imports.parsed): a second parse cost the import a tenth of its insert time.
     rows, errors = rows_and_errors(content, detection)
-    return ParsedFile(detection, list(rows), list(errors))
+    return ParsedFile(detection, list(rows), list(errors), content[:HEAD_BYTES])
 
 
 def analyze(

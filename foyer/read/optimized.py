@@ -36,6 +36,7 @@ from foyer.db.schema import (
     household,
     household_config,
 )
+from foyer.domain.budgets import budgets_view, suggestion_months, suggestions_view
 from foyer.domain.insights import kpis
 from foyer.domain.model import HouseholdConfig, MonthTotals
 from foyer.domain.summary import (
@@ -47,6 +48,7 @@ from foyer.domain.summary import (
 from foyer.domain.vocabulary import ExpenseType
 from foyer.money import to_money
 from foyer.months import previous_month
+from foyer.read.budgets import list_budgets
 from foyer.read.shapes import (
     JSON,
     TOP_N,
@@ -89,6 +91,14 @@ def q_range_categories(household_id: int, start: str, end: str) -> Select[Any]:
     """The category groups of every month of a range (KPIs: summed by category here)."""
     c = agg_category.c
     return select(c.category, c.count, c.total_cents).where(
+        c.household_id == household_id, c.month.between(start, end)
+    )
+
+
+def q_months_category_totals(household_id: int, start: str, end: str) -> Select[Any]:
+    """Each month's debits by category over a range (budget suggestions)."""
+    c = agg_category.c
+    return select(c.month, c.category, c.total_cents).where(
         c.household_id == household_id, c.month.between(start, end)
     )
 
@@ -186,6 +196,24 @@ class OptimizedReader:
 
     def slim_summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         return slim_summary(self.summary(conn, household_id=household_id, month=month))
+
+    def budgets(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        spending: dict[tuple[str, str], int] = {}
+        for category, parent, _type, _count, total, _low, _high in conn.execute(
+            q_month_categories(household_id, month)
+        ):
+            spending[(parent, category)] = spending.get((parent, category), 0) + int(total)
+        return budgets_view(month, list_budgets(conn, household_id=household_id), spending)
+
+    def budget_suggestions(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        months = suggestion_months(month)
+        spending: dict[str, dict[str, int]] = {}
+        for row_month, category, total in conn.execute(
+            q_months_category_totals(household_id, months[0], months[-1])
+        ):
+            by_category = spending.setdefault(row_month, {})
+            by_category[category] = by_category.get(category, 0) + int(total)
+        return suggestions_view(month, months, spending)
 
     def transfers(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         config, totals = self._config_and_totals(conn, household_id, month)

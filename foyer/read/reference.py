@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 from foyer.db.households import load_balance, load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
+from foyer.domain.budgets import budgets_view, suggestion_months, suggestions_view
 from foyer.domain.insights import kpis
 from foyer.domain.model import MonthTotals
 from foyer.domain.summary import (
@@ -26,6 +27,7 @@ from foyer.domain.summary import (
 from foyer.domain.vocabulary import ExpenseType
 from foyer.money import to_money
 from foyer.months import previous_month
+from foyer.read.budgets import list_budgets
 from foyer.read.shapes import (
     JSON,
     TOP_N,
@@ -93,6 +95,31 @@ class ReferenceReader:
 
     def slim_summary(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         return slim_summary(self.summary(conn, household_id=household_id, month=month))
+
+    def budgets(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        rows = conn.execute(
+            select(t.c.category_parent, t.c.category, func.sum(-t.c.amount_cents))
+            .where(t.c.household_id == household_id, t.c.month == month, _debit)
+            .group_by(t.c.category_parent, t.c.category)
+        )
+        spending = {(parent, category): int(total) for parent, category, total in rows}
+        return budgets_view(month, list_budgets(conn, household_id=household_id), spending)
+
+    def budget_suggestions(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        months = suggestion_months(month)
+        rows = conn.execute(
+            select(t.c.month, t.c.category, func.sum(-t.c.amount_cents))
+            .where(
+                t.c.household_id == household_id,
+                t.c.month.between(months[0], months[-1]),
+                _debit,
+            )
+            .group_by(t.c.month, t.c.category)
+        )
+        spending: dict[str, dict[str, int]] = {}
+        for row_month, category, total in rows:
+            spending.setdefault(row_month, {})[category] = int(total)
+        return suggestions_view(month, months, spending)
 
     def transfers(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         return transfers(

@@ -60,6 +60,7 @@ _ROW_COLUMNS = (
     t.c.expense_type,
     t.c.import_id,
     t.c.created_at,
+    t.c.split_of,
 )
 
 
@@ -80,6 +81,7 @@ def to_read(row: Row[*tuple[Any, ...]], tags: list[str]) -> dict[str, Any]:
         "import_id": row.import_id,
         # The same text the response models emit for aware UTC datetimes ("…Z").
         "created_at": as_utc(row.created_at).isoformat().replace("+00:00", "Z"),
+        "split_of": row.split_of,  # the split row's id for its parts, else null (SPEC §12)
     }
 
 
@@ -110,6 +112,18 @@ def get_transaction(
     if row is None:
         return None
     return to_read(row, tags_of(conn, [row.id])[row.id])
+
+
+def get_transactions(
+    conn: Connection, *, household_id: int, transaction_ids: Sequence[int]
+) -> list[dict[str, Any]]:
+    """The household's transactions of `transaction_ids`, in that order (missing ones left out)."""
+    query = select(*_ROW_COLUMNS).where(
+        t.c.household_id == household_id, t.c.id.in_(transaction_ids)
+    )
+    rows = {row.id: row for row in conn.execute(query)}
+    tags = tags_of(conn, rows)
+    return [to_read(rows[i], tags[i]) for i in transaction_ids if i in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from foyer.domain.splits import MAX_PARTS, MIN_PARTS
 from foyer.domain.vocabulary import ExpenseType
 from foyer.months import MAX_YEAR, MIN_YEAR
 from foyer.schemas.common import Category, Input, Money, Output
@@ -87,6 +89,9 @@ class TransactionRead(Output):
     tags: list[str]
     import_id: str | None
     created_at: dt.datetime
+    split_of: int | None = Field(
+        description="For a part of a split bank row, the split row's id; null otherwise."
+    )
 
 
 TRANSACTION_FIELDS = tuple(TransactionRead.model_fields)
@@ -111,3 +116,41 @@ class HierarchyParent(Output):
     total: float
     count: int
     categories: list[HierarchyCategory]
+
+
+class SplitPart(Input):
+    """One part of a bank row to split (SPEC §12); date, label and import id are the row's."""
+
+    amount: Money = Field(examples=[-60], description="Not zero, of the row's sign.")
+    category: Category = Field(examples=["courses"])
+    category_parent: Category = Field(examples=["alimentation"])
+    expense_type: ExpenseType = Field(examples=["VARIABLE"])
+    exclude: bool = Field(examples=[False])
+    account: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Default: the row's account."
+    )
+    tags: list[Tag] | None = Field(
+        default=None, max_length=MAX_TAGS, description="Default: the row's tags."
+    )
+
+    @field_validator("amount")
+    @classmethod
+    def _not_zero(cls, value: Decimal) -> Decimal:
+        if value == 0:
+            raise ValueError("a part is not zero")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return clean_tags(value)
+
+
+class SplitCreate(Input):
+    """`POST /transactions/{id}/split`: the parts, adding up exactly to the row's amount."""
+
+    parts: list[SplitPart] = Field(min_length=MIN_PARTS, max_length=MAX_PARTS)
+
+
+class SplitCreated(Output):
+    items: list[TransactionRead] = Field(description="The parts, as transactions.")

@@ -70,12 +70,11 @@ def with_saved(
         return detection
 
 
-def save_mapping(
-    conn: Connection, *, household_id: int, content: bytes, detection: Detection
-) -> None:
+def save_mapping(conn: Connection, *, household_id: int, head: bytes, detection: Detection) -> None:
     """Keep the dialect and mapping in force for the file's header (as detection without
-    help reads it: that is what the next upload of the same kind computes)."""
-    signature = header_signature(detect(io.BytesIO(content)))
+    help reads it: that is what the next upload of the same kind computes). `head`: the
+    file's first bytes (detection reads no further: foyer.imports.encoding.HEAD_BYTES)."""
+    signature = header_signature(detect(io.BytesIO(head)))
     if signature is None:
         return
     key = {"household_id": household_id, "signature": signature}

@@ -97,10 +97,12 @@ class Applied:
 
 def apply_to_month(conn: Connection, *, household_id: int, month: str, matcher: Matcher) -> Applied:
     """Re-apply the rules to the household's rows of `month`: each row the winning rule
-    changes is updated, rows no rule matches are left as they are. Idempotent."""
+    changes is updated, rows no rule matches are left as they are. Idempotent. The parts of
+    a split bank row are left alone: a member categorised each of them by hand when
+    splitting it (a rule on its label would put them all back together)."""
     query = (
         select(t.c.id, t.c.account, *aggregates.FACT_COLUMNS)
-        .where(t.c.household_id == household_id, t.c.month == month)
+        .where(t.c.household_id == household_id, t.c.month == month, t.c.split_of.is_(None))
         .order_by(t.c.id)
         .with_for_update()
     )

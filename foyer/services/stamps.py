@@ -37,6 +37,7 @@ from foyer.db.engine import note
 from foyer.db.schema import data_stamp
 
 BUDGET = "budget"  # config, fixed lines, provisions
+BUDGETS = "budgets"  # category budgets (SPEC §12)
 
 
 def totals(month: str) -> str:

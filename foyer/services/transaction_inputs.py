@@ -100,3 +100,17 @@ def new_row(item: NewTransaction, created_at: dt.datetime) -> NewRow:
         item.import_id,
         created_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewPart:
+    """One part of a bank row to split (SPEC §12), its amount in cents; the row gives the
+    rest (date, label, import id). `account` None: the row's; `tags` None: the row's."""
+
+    amount_cents: int
+    category: str
+    category_parent: str
+    expense_type: ExpenseType
+    exclude: bool
+    account: str | None = None
+    tags: Sequence[str] | None = None

@@ -1,7 +1,8 @@
 """Transaction writes: single and bulk inserts, patches, deletes.
 
-Every write to `bank_transaction` and `transaction_tag` goes through this module, and every
-one of them hands the rows it added or removed to `foyer.services.aggregates` in the same
+Every write to `bank_transaction` and `transaction_tag` goes through this module (or its
+siblings `transaction_moves`, rows recategorised in bulk, and `splits`, split bank rows), and
+every one of them hands the rows it added or removed to `foyer.services.aggregates` in the same
 transaction, so the aggregates are exact at every commit
 (tests/services/test_only_services_write.py fails if another module writes these tables).
 Reads, listings included, are in foyer.read.transactions; these functions take typed
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select
 
 from foyer.db.schema import bank_transaction as t
-from foyer.db.schema import transaction_tag
+from foyer.db.schema import split_original, transaction_tag
 from foyer.read.transactions import tags_of
 from foyer.services import aggregates, rules
 from foyer.services.transaction_inputs import (
@@ -63,8 +64,13 @@ def _allocate_ids(conn: Connection, count: int) -> list[int]:
         )
         return [int(r[0]) for r in rows]
     # SQLite: the caller's write transaction holds the database lock (BEGIN IMMEDIATE), so
-    # max(id) cannot move under us; max(rowid) is a single b-tree lookup.
-    start = int(conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()) + 1
+    # max(id) cannot move under us; max(rowid) is a single b-tree lookup. A split row's
+    # original keeps its id in split_original (a merge puts it back): never hand it out.
+    highest = [
+        select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+        for table in (t, split_original)
+    ]
+    start = int(conn.execute(select(func.max(*highest))).scalar_one()) + 1
     return list(range(start, start + count))
 
 
@@ -116,8 +122,8 @@ def insert_rows(
 def store_rows(
     conn: Connection, *, household_id: int, rows: Sequence[NewRow], tags: Sequence[Sequence[str]]
 ) -> list[int]:
-    """The plain insert, without the aggregates: only `insert_rows` and the write-cost
-    benchmark (its baseline) call it."""
+    """The plain insert, without the aggregates: only `insert_rows`, `splits` (whose one
+    delta also counts the split row out) and the write-cost benchmark (its baseline) call it."""
     if not rows:
         return []
     ids = _allocate_ids(conn, len(rows))
@@ -264,7 +270,14 @@ def delete_import_rows(conn: Connection, *, household_id: int, import_id: str) -
             tags=tuple(tags.get(row.id, ())),
         )
         delta.add(fact, -1)
-    # Tags go with them: ON DELETE CASCADE.
+    # Tags go with them: ON DELETE CASCADE. A split row's parts carry its import id: they
+    # went above, and its original (outside every aggregate) goes too.
     conn.execute(t.delete().where(t.c.household_id == household_id, t.c.import_id == import_id))
+    conn.execute(
+        split_original.delete().where(
+            split_original.c.household_id == household_id,
+            split_original.c.import_id == import_id,
+        )
+    )
     aggregates.apply(conn, delta)
     return len(rows)

@@ -8,18 +8,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from foyer.api.deps import State
 from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
+from foyer.money import to_cents
 from foyer.read.cursors import InvalidCursorError
 from foyer.read.transactions import get_transaction
-from foyer.services import transactions
+from foyer.schemas.dashboard import BalanceUpdate
+from foyer.services import balances, transactions
 from foyer.web import views_html
 from foyer.web.data import view_data
 from foyer.web.pages import Lang_, base_context, month_or_current
 from foyer.web.render import html, render
 from foyer.web.session import Csrf, WebClaims
+from foyer.web.settings_forms import number
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 PAGE_ROWS = 25
@@ -152,3 +157,35 @@ async def edit_transaction(
         saved=True,
     )
     return html(render("_edited.html", context), headers=NO_STORE)
+
+
+@router.post("/balance", dependencies=[Csrf])
+async def set_balance(
+    request: Request,
+    state: State,
+    claims: WebClaims,
+    w: Lang_,
+    month: Annotated[str, Form()],
+    account_balance: Annotated[str, Form(max_length=40)],
+) -> Response:
+    """The joint account's balance for the month (the transfer plan): the plan again, out
+    of band (htmx), or back to the month (a plain form)."""
+    shown = month_or_current(month)
+    try:
+        body = BalanceUpdate(account_balance=number(account_balance))
+    except ValidationError:
+        message = w.t("error.invalid", message=account_balance[:40])
+        return html(render("_error.html", base_context(w, request, message=message)), status=422)
+    with state.database.unit_of_work() as conn:
+        balances.set_balance(
+            conn,
+            household_id=claims.household_id,
+            month=shown,
+            cents=to_cents(body.account_balance),
+        )
+    if not request.headers.get("hx-request"):
+        return RedirectResponse(f"/?month={shown}", status_code=303)
+    summary = await view_data(state, claims.household_id, "summary", {"month": shown})
+    plan = await view_data(state, claims.household_id, "transfers", {"month": shown})
+    context = base_context(w, request, month=shown, summary=summary, plan=plan, oob=True)
+    return html(render("_transfers.html", context), headers=NO_STORE)

@@ -68,6 +68,20 @@ EN: dict[str, str] = {
     "type.VARIABLE": "Variable",
     "type.FIXED": "Fixed",
     "type.PROVISION": "Provision",
+    "transfers.title": "Transfers this month",
+    "transfers.needed": "Needed",
+    "transfers.to_transfer": "To transfer",
+    "transfers.balance": "Joint account balance on the 1st",
+    "transfers.save": "Save",
+    "transfers.help": (
+        "The balance above the buffer ({buffer}) lowers what each transfers. "
+        "Balance after the month: {projected}."
+    ),
+    "budgets.title": "Budgets",
+    "budgets.line": "{spent} of {budget}",
+    "budgets.over": "over",
+    "budgets.totals": "In all: {spent} of {budget}",
+    "budgets.none": "No budget for this month yet.",
     "trends.title": "Trends",
     "trends.range": "Range",
     "trends.months": "{count} months",
@@ -143,6 +157,20 @@ FR: dict[str, str] = {
     "type.VARIABLE": "Variable",
     "type.FIXED": "Fixe",
     "type.PROVISION": "Provision",
+    "transfers.title": "Virements du mois",
+    "transfers.needed": "Besoin",
+    "transfers.to_transfer": "À virer",
+    "transfers.balance": "Solde du compte joint au 1er",
+    "transfers.save": "Enregistrer",
+    "transfers.help": (
+        "Le solde au-delà du coussin ({buffer}) réduit ce que chacun vire. "
+        "Solde en fin de mois : {projected}."
+    ),
+    "budgets.title": "Budgets",
+    "budgets.line": "{spent} sur {budget}",
+    "budgets.over": "dépassé",
+    "budgets.totals": "Au total : {spent} sur {budget}",
+    "budgets.none": "Pas encore de budget pour ce mois.",
     "trends.title": "Tendances",
     "trends.range": "Période",
     "trends.months": "{count} mois",

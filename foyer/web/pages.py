@@ -141,7 +141,7 @@ async def dashboard(
     lang: Lang = w.lang
 
     def build(data: list[Any]) -> str:
-        summary, hierarchy = data
+        summary, hierarchy, plan, budgets = data
         return render(
             "dashboard.html",
             base_context(
@@ -152,6 +152,8 @@ async def dashboard(
                 next=add_months(shown, 1),
                 summary=summary,
                 hierarchy=views_html.hierarchy_rows(hierarchy),
+                plan=plan,
+                budgets=budgets,
             ),
         )
 
@@ -160,7 +162,12 @@ async def dashboard(
         page="dashboard",
         lang=lang,
         household_id=claims.household_id,
-        needs=[("summary", {"month": shown}), ("hierarchy", {"month": shown})],
+        needs=[
+            ("summary", {"month": shown}),
+            ("hierarchy", {"month": shown}),
+            ("transfers", {"month": shown}),
+            ("budgets", {"month": shown}),
+        ],
         build=build,
     )
     response = page_response(request, entry, etag)

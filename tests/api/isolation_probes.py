@@ -5,9 +5,12 @@ when a route has none: a new endpoint cannot ship without its probe here.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import openpyxl
 
 from tests.factories import Api, make_fixed_line, make_provision, make_transaction
 from tests.helpers import assert_envelope
@@ -501,6 +504,143 @@ def probe_transfers(w: World) -> None:
     assert w.a.ok("/dashboard/transfers", month=MONTH)["needed"]["total"] > 0
 
 
+# -- budgets --------------------------------------------------------------------------------
+
+BUDGET = {"category": CATEGORY, "amount": 100}
+
+
+def _a_budget(w: World) -> int:
+    return w.a.create("/budgets", BUDGET)
+
+
+def probe_list_budgets(w: World) -> None:
+    budget_id = _a_budget(w)
+    assert w.b.ok("/budgets") == {"items": []}
+    assert [b["id"] for b in w.a.ok("/budgets")["items"]] == [budget_id]
+
+
+def probe_create_budget(w: World) -> None:
+    assert w.b.post("/budgets", BUDGET).status_code == 201  # A's own does not clash
+    assert w.a.ok("/budgets") == {"items": []}
+    assert w.a.ok("/dashboard/budgets", month=MONTH)["items"] == []
+    assert w.a.post("/budgets", BUDGET).status_code == 201
+
+
+def probe_get_budget(w: World) -> None:
+    budget_id = _a_budget(w)
+    assert_hidden(w.b, "GET", f"/budgets/{budget_id}")
+
+
+def probe_put_budget(w: World) -> None:
+    budget_id = _a_budget(w)
+    assert_hidden(w.b, "PUT", f"/budgets/{budget_id}", {**BUDGET, "amount": 1})
+    assert w.a.ok(f"/budgets/{budget_id}")["amount"] == 100
+
+
+def probe_delete_budget(w: World) -> None:
+    budget_id = _a_budget(w)
+    assert_hidden(w.b, "DELETE", f"/budgets/{budget_id}")
+    assert w.a.ok(f"/budgets/{budget_id}")["amount"] == 100
+
+
+def probe_budgets_view(w: World) -> None:
+    _a_budget(w)
+    assert w.b.post("/budgets", BUDGET).status_code == 201
+    [line_b] = w.b.ok("/dashboard/budgets", month=MONTH)["items"]
+    assert line_b["spent"] == 0  # none of A's spending on CATEGORY
+    [line_a] = w.a.ok("/dashboard/budgets", month=MONTH)["items"]
+    assert line_a["spent"] > 0
+
+
+def probe_budget_suggestions(w: World) -> None:
+    # A spent on CATEGORY in May and June only: alone, its six-month median is 0. B spends
+    # on it in January and February: alone, 0 too. Either's rows in the other's months
+    # would make four non-zero months and a median, hence a suggestion.
+    w.b.create_transactions(
+        make_transaction(date="2025-01-10", amount=-10, label="B", category=CATEGORY),
+        make_transaction(date="2025-02-10", amount=-10, label="B", category=CATEGORY),
+    )
+    assert w.b.ok("/budgets/suggestions", month="2025-07")["items"] == []
+    assert w.a.ok("/budgets/suggestions", month="2025-07")["items"] == []
+
+
+# -- split rows ------------------------------------------------------------------------------
+
+# Parts that add up to A's row w.tid (-54.30): were B's split to reach it, it would succeed.
+SPLIT_PARTS = [
+    {
+        "amount": amount,
+        "category": CATEGORY,
+        "category_parent": "alimentation",
+        "expense_type": "VARIABLE",
+        "exclude": False,
+    }
+    for amount in (-30, -24.3)
+]
+
+
+def _hidden_split(b: Api, method: str, transaction_id: int) -> None:
+    """B's split or merge of A's row, split row or part answers exactly as for an id that
+    never existed: a 404, never the 409 or 422 that would tell B what A's row is."""
+
+    def call(target: int) -> Any:
+        path = f"/transactions/{target}/split"
+        return b.post(path, {"parts": SPLIT_PARTS}) if method == "POST" else b.delete(path)
+
+    error = assert_envelope(call(transaction_id), 404, "not_found")
+    missing = call(NEVER)
+    assert missing.status_code == 404
+    assert error["message"] == missing.json()["error"]["message"]
+    assert "details" not in error
+
+
+def _a_split(w: World) -> list[int]:
+    """A splits w.tid; the parts' ids (A merges it back before the probe ends)."""
+    response = w.a.post(f"/transactions/{w.tid}/split", {"parts": SPLIT_PARTS})
+    assert response.status_code == 201, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def _a_merge(w: World) -> None:
+    assert w.a.delete(f"/transactions/{w.tid}/split").status_code == 204
+
+
+def probe_split_transaction(w: World) -> None:
+    for tid in w.tids:
+        _hidden_split(w.b, "POST", tid)
+    parts = _a_split(w)
+    for target in (w.tid, *parts):  # A's split row (not a 409 for B) and its parts
+        _hidden_split(w.b, "POST", target)
+    _a_merge(w)
+
+
+def probe_merge_split(w: World) -> None:
+    _hidden_split(w.b, "DELETE", w.tid)
+    parts = _a_split(w)
+    for target in (w.tid, *parts):
+        _hidden_split(w.b, "DELETE", target)
+        assert_hidden(w.b, "DELETE", f"/transactions/{target}")  # the split row, its parts
+    assert w.a.ok(f"/transactions/{parts[0]}")["split_of"] == w.tid
+    _a_merge(w)
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def probe_export_transactions(w: World) -> None:
+    year = {"from": "2025-01", "to": "2025-12"}
+    header = b"date,label,amount,category,category_parent,account,expense_type,exclude,tags\r\n"
+    mine = w.b.get("/exports/transactions", **year, format="csv")
+    assert mine.status_code == 200, mine.text
+    assert mine.content == header  # none of A's rows
+    theirs = w.a.get("/exports/transactions", **year, format="csv")
+    assert theirs.content.count(b"\r\n") == 1 + len(w.tids)
+    assert b"<STMTTRN>" not in w.b.get("/exports/transactions", **year, format="ofx").content
+    xlsx = w.b.get("/exports/transactions", **year, format="xlsx").content
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).worksheets[0]
+    assert sheet.max_row == 1
+
+
 @dataclass(frozen=True)
 class Probe:
     method: str
@@ -556,4 +696,14 @@ PROBES = [
     Probe("GET", "/balances/{month}", probe_get_balance),
     Probe("PUT", "/balances/{month}", probe_put_balance),
     Probe("GET", "/dashboard/transfers", probe_transfers),
+    Probe("GET", "/budgets", probe_list_budgets),
+    Probe("POST", "/budgets", probe_create_budget),
+    Probe("GET", "/budgets/{budget_id}", probe_get_budget),
+    Probe("PUT", "/budgets/{budget_id}", probe_put_budget),
+    Probe("DELETE", "/budgets/{budget_id}", probe_delete_budget),
+    Probe("GET", "/dashboard/budgets", probe_budgets_view),
+    Probe("GET", "/budgets/suggestions", probe_budget_suggestions),
+    Probe("POST", "/transactions/{transaction_id}/split", probe_split_transaction),
+    Probe("DELETE", "/transactions/{transaction_id}/split", probe_merge_split),
+    Probe("GET", "/exports/transactions", probe_export_transactions),
 ]

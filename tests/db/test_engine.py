@@ -1,9 +1,13 @@
-"""foyer's engine (foyer.db.engine): the connection settings every SQLite connection gets."""
+"""foyer's engine (foyer.db.engine): the connection settings every SQLite connection gets,
+and `Database.optimize`'s interval."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from foyer.db.engine import Database
 from tests.helpers import engine_for
 
 
@@ -16,3 +20,10 @@ def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
         assert pragma("busy_timeout") == 10000
         assert pragma("synchronous") == 1  # NORMAL
     engine.dispose()
+
+
+def test_optimize_runs_at_most_once_within_its_interval(engine: Engine) -> None:
+    database = Database(engine)
+    assert database.optimize(unless_within=600) is True
+    assert database.optimize(unless_within=600) is False  # a file imported right after
+    assert database.optimize() is True  # housekeeping: always

@@ -52,6 +52,8 @@ BUDGET = {
     "trends": 1,
     "kpis": 2,
     "analytics_categories": 1,
+    "budgets": 2,  # the budgets, the month's categories
+    "budget_suggestions": 1,
     "transfers": 4,  # the summary's three, the month's balance
 }
 SAMPLE: dict[ParamName, str | int] = {

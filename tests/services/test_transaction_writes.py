@@ -34,7 +34,11 @@ def test_create_returns_the_full_object(api: Api) -> None:
     assert created["import_id"] == "bank-42"
     created_at = dt.datetime.fromisoformat(created["created_at"])
     assert created_at.utcoffset() == dt.timedelta(0)
-    assert set(created) == {*WRITTEN_FIELDS, "id", "month", "tags", "import_id", "created_at"}
+    assert created["split_of"] is None  # an ordinary row, not a part of a split one
+    assert set(created) == {
+        *WRITTEN_FIELDS,
+        *("id", "month", "tags", "import_id", "created_at", "split_of"),
+    }
     assert api.ok(f"/transactions/{created['id']}") == created
 
 

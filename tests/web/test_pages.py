@@ -258,3 +258,35 @@ def test_static_files_are_versioned_and_cached_for_a_year(client: TestClient) ->
     response = client.get(css)
     assert response.status_code == 200
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_the_dashboard_shows_the_transfer_plan_and_budgets(browser: Browser, api: Api) -> None:
+    a_month(api)
+    api.create("/budgets", {"category": "courses", "amount": 50})
+    page = browser.get(f"/?month={MONTH}")
+    w = Words("en")
+    plan = api.ok("/dashboard/transfers", month=MONTH)
+    assert f'data-transfer="total">{w.money(plan["transfers"]["total"])}<' in page.text
+    shown = text(page.text)
+    assert "courses" in shown
+    assert "over" in shown  # 74.30 spent of 50.00
+
+
+def test_the_balance_form_updates_the_plan(browser: Browser, api: Api) -> None:
+    a_month(api)
+    body = {"month": MONTH, "account_balance": "1 234,50"}
+
+    fragment = browser.post("/web/balance", body, headers={"HX-Request": "true"})
+
+    assert fragment.status_code == 200, fragment.text
+    assert 'id="transfers" class="card" hx-swap-oob="true"' in fragment.text
+    assert api.ok(f"/balances/{MONTH}")["account_balance"] == 1234.5
+    plan = api.ok("/dashboard/transfers", month=MONTH)
+    assert Words("en").money(plan["transfers"]["total"]) in fragment.text
+    plain = browser.post("/web/balance", {"month": MONTH, "account_balance": "-10"})
+    assert (plain.status_code, plain.headers["location"]) == (303, f"/?month={MONTH}")
+    assert api.ok(f"/balances/{MONTH}")["account_balance"] == -10
+    bad = browser.post("/web/balance", {"month": MONTH, "account_balance": "12.345"})
+    assert bad.status_code == 422
+    assert browser.post("/web/balance", body, csrf=None).status_code == 403
+    assert api.ok(f"/balances/{MONTH}")["account_balance"] == -10

@@ -11,12 +11,15 @@ from foyer.api import API_PREFIX
 from foyer.api.routes import (
     auth,
     balances,
+    budgets,
     config,
+    exports,
     fixed_lines,
     imports,
     jobs,
     provisions,
     rules,
+    splits,
     transactions,
 )
 from foyer.api.routes.views import view_router
@@ -29,12 +32,15 @@ def api_router() -> APIRouter:
     for module in (
         auth,
         balances,
+        budgets,
         config,
+        exports,
         fixed_lines,
         imports,
         jobs,
         provisions,
         rules,
+        splits,
         transactions,
     ):
         router.include_router(module.router)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from foyer.api.deps import AppState, Claims, State
 from foyer.api.errors import ApiError, not_found
 from foyer.api.params import Cursor, Limit
+from foyer.api.routes.splits import conflict
 from foyer.cache.params import check_month
 from foyer.domain.vocabulary import ExpenseType, Sort
 from foyer.money import to_cents
@@ -26,6 +27,7 @@ from foyer.schemas.transactions import (
     TransactionRead,
     TransactionUpdate,
 )
+from foyer.services import splits
 from foyer.services import transactions as service
 from foyer.services.transactions import NewTransaction, TransactionChanges
 
@@ -198,11 +200,16 @@ def update_transaction(
     return updated
 
 
-@router.delete("/{transaction_id}", status_code=204, responses={404: {}})
+@router.delete("/{transaction_id}", status_code=204, responses={404: {}, 409: {}})
 def delete_transaction(state: State, claims: Claims, transaction_id: int) -> Response:
+    """Delete a row; a split row (SPEC §12) goes with all its parts, a part alone is a 409."""
     with state.database.unit_of_work() as conn:
-        if not service.delete_transaction(
-            conn, household_id=claims.household_id, transaction_id=transaction_id
-        ):
+        try:
+            found = splits.delete_row(
+                conn, household_id=claims.household_id, transaction_id=transaction_id
+            )
+        except splits.SplitConflict as error:
+            raise conflict(error) from None
+        if not found:
             raise not_found(WHAT)
     return Response(status_code=204)

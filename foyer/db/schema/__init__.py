@@ -5,8 +5,8 @@ Conventions: tables singular snake_case, money in `*_cents` BIGINT, percentages 
 on every row that belongs to a household, constraint names from `NAMING_CONVENTION`.
 
 The tables are grouped by what they hold, one module each (household.py, transactions.py,
-aggregates.py, jobs.py, rules.py, budgets.py, on the metadata of base.py); this package exports them all, and
-`metadata` knows every table once they are imported.
+aggregates.py, jobs.py, rules.py, budgets.py, on the metadata of base.py); this package
+exports them all, and `metadata` knows every table once they are imported.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from foyer.db.schema.transactions import (
     IMPORT_STATUSES,
     bank_import,
     bank_transaction,
+    split_original,
     transaction_tag,
 )
 
@@ -65,6 +66,7 @@ __all__ = [
     "provision",
     "recategorisation",
     "rule",
+    "split_original",
     "transaction_tag",
     "user_account",
 ]

@@ -29,6 +29,7 @@ category_budget = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("amount_cents > 0", name="amount"),
+    Index(None, "household_id", "category", "month"),  # a household's budgets
     Index(
         "ux_category_budget_month",
         "household_id",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from foyer.db.schema.base import BigId, household_fk, metadata
@@ -36,6 +37,10 @@ bank_transaction = Table(
     Column("expense_type", String(10), nullable=False),
     Column("import_id", String(100), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A part of a split bank row (SPEC §12): the id of the original, kept in split_original
+    # while it is split; NULL for every other row. No foreign key: adding one to this table
+    # would rebuild it on SQLite; foyer.services.splits is the only writer of both sides.
+    Column("split_of", BigInteger, nullable=True),
     CheckConstraint("expense_type IN ('VARIABLE', 'FIXED', 'PROVISION')", name="expense_type"),
     # One index per keyset order and filter prefix (foyer.read.plans checks each query's
     # plan): all of a household's rows by date (a month filter is also a date range on it)
@@ -55,6 +60,14 @@ bank_transaction = Table(
         "id",
     ),
     Index(None, "household_id", "import_id"),  # an import's rows: its undo
+    # The parts of a split row (a merge); partial, so the millions of other rows cost nothing.
+    Index(
+        "ix_bank_transaction_split_of",
+        "household_id",
+        "split_of",
+        sqlite_where=text("split_of IS NOT NULL"),
+        postgresql_where=text("split_of IS NOT NULL"),
+    ),
 )
 
 transaction_tag = Table(
@@ -68,6 +81,34 @@ transaction_tag = Table(
     ),
     Column("tag", String(50), primary_key=True),
     household_fk(),
+)
+
+# Split bank rows (SPEC §12, foyer.services.splits): while a row is split it lives here, out
+# of bank_transaction, so no view, listing, aggregate or recomputation can count it next to
+# its parts (they are rows of bank_transaction with `split_of` = its id). It keeps its id
+# (restored by a merge), every column, and its tags as a JSON list. Only the bank imports'
+# dedupe reads it: the bank row is still held once (foyer.read.imports.held_counts).
+split_original = Table(
+    "split_original",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=False),  # the row's own id
+    household_fk(),
+    Column("date", Date, nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("label", String(500), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("category_parent", String(100), nullable=False),
+    Column("account", String(100), nullable=False),
+    Column("exclude", Boolean, nullable=False),
+    Column("expense_type", String(10), nullable=False),
+    Column("import_id", String(100), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list of the row's tags
+    Column("split_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("expense_type IN ('VARIABLE', 'FIXED', 'PROVISION')", name="expense_type"),
+    Index(None, "household_id", "date"),  # the dedupe of an import's date range
+    Index(None, "household_id", "import_id"),  # an import's undo
 )
 
 # Materialised aggregates, exact at every commit: foyer.services.aggregates maintains them in

@@ -40,6 +40,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_category_budget")),
     )
+    op.create_index(
+        "ix_category_budget_household_id_category_month",
+        "category_budget",
+        ["household_id", "category", "month"],
+    )
     where_month = sa.text("month IS NOT NULL")
     where_default = sa.text("month IS NULL")
     op.create_index(
@@ -63,4 +68,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ux_category_budget_default", table_name="category_budget")
     op.drop_index("ux_category_budget_month", table_name="category_budget")
+    op.drop_index("ix_category_budget_household_id_category_month", table_name="category_budget")
     op.drop_table("category_budget")
