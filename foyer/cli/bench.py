@@ -1,5 +1,6 @@
 """`foyer bench`: side-by-side load benchmarks of the dashboard's readers (docs/PERFORMANCE.md),
-and with `--micro` or `--imports` the write-cost and bank-import benchmarks instead.
+and with `--micro`, `--imports` or `--web` the write-cost, bank-import and web-dashboard
+(headless Chromium) benchmarks instead.
 
 A "reader" here is the dashboard read path a server runs (`FOYER_READER`: reference or
 optimized), not the SQLAlchemy engine. One server per configuration; `--cache`,
@@ -90,6 +91,27 @@ def bench(
     file_rows: Annotated[
         int, typer.Option(min=4, help="--imports: rows per uploaded file.")
     ] = 100_000,
+    web: Annotated[
+        bool,
+        typer.Option(
+            help="Instead: the web dashboard in headless Chromium (first paint cold and "
+            "warm, drill-down, edit, bytes transferred) beside the API's warm hits "
+            "(--db may list both; writes web.json and web.md, by default to docs/bench/web)."
+        ),
+    ] = False,
+    cold: Annotated[
+        int, typer.Option(min=1, help="--web: cold loads of each kind (fresh server, new month).")
+    ] = 5,
+    warm: Annotated[
+        int, typer.Option(min=1, help="--web: warm loads, drill-downs and edits.")
+    ] = 10,
+    screenshots: Annotated[
+        Path | None,
+        typer.Option(
+            help="--web: instead of timing, write the documentation's screenshots to this "
+            "folder (first --db and --sizes; scripts/screenshots)."
+        ),
+    ] = None,
     sizes: Annotated[str, typer.Option(help="Datasets: 10k,100k,1m,5m.")] = "10k,1m",
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
     readers: Annotated[
@@ -132,6 +154,7 @@ def bench(
     from foyer.bench.scenarios import BUILDERS
     from foyer.bench.smoke import run_smoke
     from foyer.cli.bench_imports import run_import_bench
+    from foyer.cli.bench_web import run_web_bench
     from foyer.cli.micro import run_micro
 
     if smoke:
@@ -151,6 +174,10 @@ def bench(
     if imports:
         command = "foyer " + " ".join(sys.argv[1:])
         run_import_bench(_csv(db), _csv(sizes), file_rows, folder, command)
+        return
+    if web:
+        command = "foyer " + " ".join(sys.argv[1:])
+        run_web_bench(_csv(db), _csv(sizes), cold, warm, out, screenshots, command)
         return
     plan = Plan(
         sizes=_csv(sizes),

@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Import data from elsewhere.", no_args_is_help=True)
 
-#: Said whenever a file holds rows of tables foyer cannot take yet (SPEC §12 is not built).
-NOT_YET = "they come along once the couple's-month issue lands"
-
 
 @app.command("budget-famille")
 def budget_famille(
@@ -50,7 +47,6 @@ def budget_famille(
 def report(name: str, data: BudgetFamilleData, summary: MigrationSummary) -> list[str]:
     """What the command prints: what moved, what did not, and what changed meaning."""
     from foyer.domain.rules import household_key
-    from foyer.imports.budget_famille import LATER
 
     state = "created" if summary.household_created else "existing"
     lines = [f"Budget Famille -> household {name!r} (id {summary.household_id}, {state})"]
@@ -60,6 +56,8 @@ def report(name: str, data: BudgetFamilleData, summary: MigrationSummary) -> lis
         ("fixed lines", summary.fixed_lines),
         ("provisions", summary.provisions),
         ("transactions", summary.transactions),
+        ("monthly balances", summary.balances),
+        ("category budgets", summary.budgets),
     ):
         lines.append(
             f"  {label}: {counts.inserted} inserted, {counts.skipped} already there (skipped)"
@@ -73,15 +71,12 @@ def report(name: str, data: BudgetFamilleData, summary: MigrationSummary) -> lis
                 "Budget Famille (gross incomes)"
             )
     left = data.left_behind
-    later = [f"{left[table]} {what} ({table})" for table, what in LATER.items() if left.get(table)]
-    if later:
-        lines.append(f"  not migrated yet: {', '.join(later)}: {NOT_YET}")
     if left.get("users"):
         lines.append(
             f"  not migrated: {left['users']} users (users): each partner creates a foyer "
             f"login (foyer user create --email … --household {shlex.quote(name)})"
         )
-    lines.extend(f"  note: {note}" for note in data.notes)
+    lines.extend(f"  note: {note}" for note in (*data.notes, *summary.notes))
     return lines
 
 

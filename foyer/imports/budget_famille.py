@@ -1,10 +1,11 @@
 """Read a Budget Famille v2.3 `budget.db` into foyer's vocabulary and cents (SPEC §8).
 
 `read_budget_famille(path)` opens the old app's SQLite file read-only and answers a
-`BudgetFamilleData`: the household configuration, fixed lines, provisions and transactions
-already in foyer's words and integer cents, plus how many rows of the tables foyer does not
-take yet, and notes on what changes meaning on the way. Nothing is written anywhere: the
-writes are `foyer.services.budget_famille`'s. The column facts come from
+`BudgetFamilleData`: the household configuration, fixed lines, provisions, transactions,
+month balances and category budgets already in foyer's words and integer cents, plus how
+many rows of the tables foyer does not take (users), and notes on what changes meaning or
+is left out on the way. Nothing is written anywhere: the writes are
+`foyer.services.budget_famille`'s. The column facts come from
 thomy03/BUDGET-APP `backend/models/database.py`; conversions of single cells are in
 `foyer.imports.budget_famille_values`.
 """
@@ -13,22 +14,32 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from foyer.domain.model import HouseholdConfig
 from foyer.imports import budget_famille_rows as rows
-from foyer.imports.budget_famille_rows import MARKER, FixedLineRow, ProvisionRow, TransactionRow
+from foyer.imports.budget_famille_rows import (
+    MARKER,
+    BalanceRow,
+    BudgetRow,
+    FixedLineRow,
+    ProvisionRow,
+    TransactionRow,
+)
 from foyer.imports.budget_famille_values import BudgetFamilleError
 
+T = TypeVar("T")
+
 __all__ = [
-    "LATER",
     "MARKER",
+    "BalanceRow",
     "BudgetFamilleData",
     "BudgetFamilleError",
+    "BudgetRow",
     "FixedLineRow",
     "ProvisionRow",
     "TransactionRow",
@@ -41,6 +52,14 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "fixed_lines": ("label", "amount", "freq", "split_mode"),
     "custom_provisions": ("name", "percentage", "base_calculation", "split_mode"),
     "transactions": ("id", "month", "date_op", "label", "amount"),
+    "global_months": ("month", "account_balance"),
+    "category_budgets": ("category", "budget_amount"),
+}
+#: Tables of REQUIRED a file may lack (an older release's), with what they hold: nothing of
+#: theirs is migrated then, and a note says so. Present, they need their columns.
+MAY_BE_ABSENT: dict[str, str] = {
+    "global_months": "monthly balances",
+    "category_budgets": "category budgets",
 }
 #: Columns read when present (later v2.x releases added them), defaults otherwise.
 OPTIONAL: dict[str, tuple[str, ...]] = {
@@ -54,15 +73,13 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
         *("category", "category_parent", "account_label", "exclude", "expense_type"),
         *("row_id", "tags"),
     ),
+    "global_months": (),
+    # Without a month column every budget is a default (every month); without is_active,
+    # every budget is active.
+    "category_budgets": ("month", "is_active"),
 }
-#: Budget Famille tables foyer cannot take yet (it has no balances or budgets: SPEC §12),
-#: with what they hold.
-LATER: dict[str, str] = {
-    "global_months": "monthly balances",
-    "category_budgets": "category budgets",
-}
-#: Tables foyer counts but never migrates: rows of LATER, and users (partners sign up anew).
-LEFT_BEHIND = (*LATER, "users")
+#: Tables foyer counts but never migrates: users (partners sign up anew).
+LEFT_BEHIND = ("users",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +92,10 @@ class BudgetFamilleData:
     fixed_lines: tuple[FixedLineRow, ...]
     provisions: tuple[ProvisionRow, ...]
     transactions: tuple[TransactionRow, ...]
+    #: The joint account's balance per month (rows without one left out), one per month.
+    balances: tuple[BalanceRow, ...] = ()
+    #: Active budgets of amount > 0, one per (category, month).
+    budgets: tuple[BudgetRow, ...] = ()
     #: Rows of the tables foyer does not migrate (LEFT_BEHIND), by table, when present.
     left_behind: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -102,8 +123,15 @@ def read_budget_famille(path: Path | str) -> BudgetFamilleData:
 
 def _read(conn: sqlite3.Connection, source: Path) -> BudgetFamilleData:
     columns = _columns(conn)
+    notes: list[str] = []
     for table, needed in REQUIRED.items():
         if table not in columns:
+            if table in MAY_BE_ABSENT:
+                notes.append(
+                    f"the file has no {table} table (an older Budget Famille): "
+                    f"no {MAY_BE_ABSENT[table]} to migrate"
+                )
+                continue
             raise BudgetFamilleError(
                 f"{source}: not a Budget Famille database (no {table!r} table)"
             )
@@ -113,7 +141,6 @@ def _read(conn: sqlite3.Connection, source: Path) -> BudgetFamilleData:
                 f"{source}: not a Budget Famille database "
                 f"({table!r} has no column {', '.join(map(repr, missing))})"
             )
-    notes: list[str] = []
     configs = list(_rows(conn, "config", columns["config"]))
     config, legacy_key1 = (None, None) if not configs else rows.config_from(configs[0], notes)
     if len(configs) > 1:
@@ -137,14 +164,131 @@ def _read(conn: sqlite3.Connection, source: Path) -> BudgetFamilleData:
             f"transactions whose month was not their date's: {sum(moved.values())}; "
             "foyer files them under their date"
         )
+    balances = _balances(conn, columns, notes)
+    budgets = _budgets(conn, columns, transactions, notes)
     left_behind = {
         table: int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])  # noqa: S608 (fixed names)
         for table in LEFT_BEHIND
         if table in columns
     }
     return BudgetFamilleData(
-        config, legacy_key1, fixed_lines, provisions, transactions, left_behind, tuple(notes)
+        config=config,
+        legacy_key1=legacy_key1,
+        fixed_lines=fixed_lines,
+        provisions=provisions,
+        transactions=transactions,
+        balances=balances,
+        budgets=budgets,
+        left_behind=left_behind,
+        notes=tuple(notes),
     )
+
+
+def _balances(
+    conn: sqlite3.Connection, columns: dict[str, set[str]], notes: list[str]
+) -> tuple[BalanceRow, ...]:
+    if "global_months" not in columns:
+        return ()
+    found: list[tuple[int, BalanceRow]] = []
+    empty = 0
+    for row in _rows(conn, "global_months", columns["global_months"]):
+        balance = rows.balance_from(row)
+        if balance is None:
+            empty += 1
+        else:
+            found.append((row["_rowid"], balance))
+    if empty:
+        notes.append(f"months without a balance (global_months): {empty}; nothing to migrate")
+    return _last_wins(
+        found,
+        key=lambda b: b.month,
+        what=lambda b: f"balances for {b.month}",
+        amount=lambda b: b.cents,
+        table="global_months",
+        notes=notes,
+    )
+
+
+def _budgets(
+    conn: sqlite3.Connection,
+    columns: dict[str, set[str]],
+    transactions: Iterable[TransactionRow],
+    notes: list[str],
+) -> tuple[BudgetRow, ...]:
+    if "category_budgets" not in columns:
+        return ()
+    inactive: Counter[str] = Counter()
+    found = [
+        (row["_rowid"], budget)
+        for row in _rows(conn, "category_budgets", columns["category_budgets"])
+        if (budget := rows.budget_from(row, notes, inactive)) is not None
+    ]
+    if inactive:
+        notes.append(
+            f"inactive category budgets not migrated: {sum(inactive.values())} "
+            f"({', '.join(map(repr, sorted(inactive)))}); Budget Famille no longer applied them"
+        )
+    # Budget Famille saved a budget's category lower-cased ("courses") and kept the
+    # transactions' as the bank spelled them ("Courses"); foyer matches a budget to its
+    # category exactly, so a budget takes the file's transactions' spelling of its category.
+    spelling = _spellings(transactions)
+    respelled: dict[str, str] = {}
+    for i, (rowid, budget) in enumerate(found):
+        wanted = spelling.get(budget.category.casefold(), budget.category)
+        if wanted != budget.category:
+            respelled[budget.category] = wanted
+            found[i] = (rowid, replace(budget, category=wanted))
+    if respelled:
+        notes.append(
+            "category budgets spelled as the transactions spell their category: "
+            + ", ".join(f"{old!r} -> {new!r}" for old, new in sorted(respelled.items()))
+        )
+    return _last_wins(
+        found,
+        key=lambda b: (b.category, b.month),
+        what=lambda b: f"budgets for {b.category!r} ({b.month or 'every month'})",
+        amount=lambda b: b.amount_cents,
+        table="category_budgets",
+        notes=notes,
+    )
+
+
+def _spellings(transactions: Iterable[TransactionRow]) -> dict[str, str]:
+    """Each category of the transactions, case aside, as most of them spell it (ties: the
+    spelling met first)."""
+    counts = Counter(t.category for t in transactions)
+    best: dict[str, str] = {}
+    for category, count in counts.items():  # insertion order: first met first
+        folded = category.casefold()
+        if folded not in best or count > counts[best[folded]]:
+            best[folded] = category
+    return best
+
+
+def _last_wins(
+    found: list[tuple[int, T]],
+    *,
+    key: Callable[[T], Hashable],
+    what: Callable[[T], str],
+    amount: Callable[[T], int],
+    table: str,
+    notes: list[str],
+) -> tuple[T, ...]:
+    """One item per key, the file's last row for it (the latest the couple saved); a note
+    names the rows that were set aside. Order: the kept rows' order in the file."""
+    last: dict[Hashable, tuple[int, T]] = {}
+    rowids: dict[Hashable, list[int]] = {}
+    for rowid, item in found:
+        last[key(item)] = (rowid, item)
+        rowids.setdefault(key(item), []).append(rowid)
+    for k, ids in rowids.items():
+        if len(ids) > 1:
+            rowid, item = last[k]
+            notes.append(
+                f"{table} rows {', '.join(map(str, ids))} are {what(item)}: row {rowid}'s "
+                f"{amount(item) / 100:.2f} was taken (the last one)"
+            )
+    return tuple(item for _, item in sorted(last.values(), key=lambda pair: pair[0]))
 
 
 def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:

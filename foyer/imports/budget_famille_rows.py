@@ -1,4 +1,5 @@
-"""One row of a Budget Famille table in foyer's terms: config, fixed line, provision, transaction.
+"""One row of a Budget Famille table in foyer's terms: config, fixed line, provision, transaction,
+month balance, category budget.
 
 `foyer.imports.budget_famille` reads the tables and hands each row here as a dict of the
 columns it found (None for a column the file does not have); the cells' conversions are
@@ -83,6 +84,24 @@ class TransactionRow:
     expense_type: ExpenseType
     tags: tuple[str, ...]
     import_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """The joint account's balance at the start of a month (`services.balances.set_balance`)."""
+
+    month: str
+    cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetRow:
+    """A category budget in foyer's terms (`services.budgets.NewBudget`, without a parent:
+    Budget Famille's budgets named a category only)."""
+
+    category: str
+    month: str | None  # None: every month
+    amount_cents: int
 
 
 def config_from(row: Row, notes: list[str]) -> tuple[HouseholdConfig, Fraction]:
@@ -218,3 +237,43 @@ def _marker(row: Row) -> str:
     if len(marker) > _MARKER_MAX:  # row_id is a ~64-character hash; a longer one is hashed
         marker = MARKER + "sha256:" + hashlib.sha256(row_id.encode()).hexdigest()
     return marker
+
+
+def balance_from(row: Row) -> BalanceRow | None:
+    """A `global_months` row's balance; None when it has none (Budget Famille kept other
+    things per month too: targets, notes), and such a row is not checked further."""
+    if row["account_balance"] is None:
+        return None
+
+    def at(column: str) -> str:
+        return where("global_months", row["_rowid"], column)
+
+    return BalanceRow(
+        month=cells.month(row["month"], at("month")),
+        cents=cents(row["account_balance"], at("account_balance")),
+    )
+
+
+def budget_from(row: Row, notes: list[str], inactive: Counter[str]) -> BudgetRow | None:
+    """A `category_budgets` row as foyer's budget; None (counted in `inactive`, or said in
+    `notes`) when foyer does not take it. An inactive row is not checked further: Budget
+    Famille no longer applied it, and foyer has no inactive budgets."""
+
+    def at(column: str) -> str:
+        return where("category_budgets", row["_rowid"], column)
+
+    category = text(row["category"], 100, "uncategorized")
+    if not flag(row["is_active"], at("is_active"), default=True):
+        inactive[category] += 1
+        return None
+    stated = row["month"]
+    blank = stated is None or (isinstance(stated, str) and not stated.strip())
+    month = None if blank else cells.month(stated, at("month"))
+    amount = cents(row["budget_amount"], at("budget_amount"), default=0)
+    if amount <= 0:  # foyer's budgets are > 0 (SPEC §12); NULL is no amount at all
+        notes.append(
+            f"category budget {category!r} ({month or 'every month'}, {amount / 100:.2f}) "
+            "not migrated: amount not > 0"
+        )
+        return None
+    return BudgetRow(category=category, month=month, amount_cents=amount)

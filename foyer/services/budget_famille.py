@@ -4,13 +4,17 @@
 inside the caller's unit of work (all or nothing) through the ordinary write paths: the
 configuration with `budget.update_config`, fixed lines and provisions with
 `budget.fixed_lines/provisions.create`, transactions with `transactions.insert_transactions`
-(so the aggregates and the data stamps are exact at commit, as for any bulk insert).
+(so the aggregates and the data stamps are exact at commit, as for any bulk insert), month
+balances with `balances.set_balance` and category budgets with `budgets.create_budget`.
 
 Running it again changes nothing. Each transaction carries its marker (`bf:<row_id>`) in
 `import_id`, fixed lines are recognised by label and provisions by name; occurrences are
 counted, as bank imports count duplicates (SPEC §8): the second of two identical old rows
-is new only while the household holds fewer than two. The configuration is the file's:
-it is written when it differs from the household's, so a second run leaves it as it is.
+is new only while the household holds fewer than two. A month's balance is recognised by
+its month, a budget by its (category, month): what the household already holds is kept,
+even when its amount differs (a note says so), and nothing is written for it, so no data
+stamp is renewed. The configuration is the file's: it is written when it differs from the
+household's, so a second run leaves it as it is.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Connection, func, select
 
 from foyer.auth.service import ensure_household
-from foyer.db.schema import bank_transaction, household
+from foyer.db.schema import bank_transaction, household, month_balance
 from foyer.imports.budget_famille import MARKER, BudgetFamilleData
-from foyer.services import budget, transactions
+from foyer.read.budgets import list_budgets
+from foyer.services import balances, budget, budgets, transactions
 from foyer.services.budget import ConfigChanges, NewFixedLine, NewProvision
 from foyer.services.transaction_inputs import NewTransaction
 
@@ -46,6 +51,10 @@ class MigrationSummary:
     fixed_lines: Counts
     provisions: Counts
     transactions: Counts
+    balances: Counts
+    budgets: Counts
+    #: What the household held that differs from the file (kept as it was).
+    notes: tuple[str, ...] = ()
 
 
 def migrate_budget_famille(
@@ -55,6 +64,7 @@ def migrate_budget_famille(
     existing = conn.execute(select(household.c.id).where(household.c.name == household_name))
     created = existing.scalar() is None
     household_id = ensure_household(conn, name=household_name)
+    notes: list[str] = []
     return MigrationSummary(
         household_id=household_id,
         household_created=created,
@@ -62,6 +72,9 @@ def migrate_budget_famille(
         fixed_lines=_fixed_lines(conn, household_id, data),
         provisions=_provisions(conn, household_id, data),
         transactions=_transactions(conn, household_id, data),
+        balances=_balances(conn, household_id, data, notes),
+        budgets=_budgets(conn, household_id, data, notes),
+        notes=tuple(notes),
     )
 
 
@@ -135,6 +148,57 @@ def _transactions(conn: Connection, household_id: int, data: BudgetFamilleData) 
     ]
     if items:
         transactions.insert_transactions(conn, household_id=household_id, items=items)
+    return _counts(verdicts)
+
+
+def _balances(
+    conn: Connection, household_id: int, data: BudgetFamilleData, notes: list[str]
+) -> Counts:
+    m = month_balance
+    held = {
+        str(month): int(cents)
+        for month, cents in conn.execute(
+            select(m.c.month, m.c.account_balance_cents).where(m.c.household_id == household_id)
+        )
+    }
+    verdicts = []
+    for item in data.balances:  # one per month (the reader saw to it)
+        kept = held.get(item.month)
+        verdicts.append(kept is None)
+        if kept is None:
+            balances.set_balance(
+                conn, household_id=household_id, month=item.month, cents=item.cents
+            )
+        elif kept != item.cents:
+            notes.append(
+                f"balance of {item.month}: foyer's {kept / 100:.2f} kept "
+                f"(Budget Famille: {item.cents / 100:.2f})"
+            )
+    return _counts(verdicts)
+
+
+def _budgets(
+    conn: Connection, household_id: int, data: BudgetFamilleData, notes: list[str]
+) -> Counts:
+    held = {(b.category, b.month): b for b in list_budgets(conn, household_id=household_id)}
+    verdicts = []
+    for item in data.budgets:  # one per (category, month) (the reader saw to it)
+        kept = held.get((item.category, item.month))
+        verdicts.append(kept is None)
+        if kept is None:
+            new = budgets.NewBudget(
+                category=item.category,
+                category_parent=None,
+                month=item.month,
+                amount_cents=item.amount_cents,
+            )
+            budgets.create_budget(conn, household_id=household_id, item=new)
+        elif kept.amount_cents != item.amount_cents:
+            notes.append(
+                f"budget {item.category!r} ({item.month or 'every month'}): foyer's "
+                f"{kept.amount_cents / 100:.2f} kept (Budget Famille: "
+                f"{item.amount_cents / 100:.2f})"
+            )
     return _counts(verdicts)
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from foyer.api.deps import State
+from foyer.api.routes.exports import download
 from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
+from foyer.exports import ExportFormat
 from foyer.money import to_cents
 from foyer.read.cursors import InvalidCursorError
 from foyer.read.transactions import get_transaction
@@ -189,3 +191,15 @@ async def set_balance(
     plan = await view_data(state, claims.household_id, "transfers", {"month": shown})
     context = base_context(w, request, month=shown, summary=summary, plan=plan, oob=True)
     return html(render("_transfers.html", context), headers=NO_STORE)
+
+
+@router.get("/export")
+async def export_transactions(
+    state: State,
+    claims: WebClaims,
+    start: Annotated[str, Query(alias="from")],
+    end: Annotated[str, Query(alias="to")],
+    fmt: Annotated[ExportFormat, Query(alias="format")] = "csv",
+) -> Response:
+    """The export for a signed-in browser: the API's download, with the session cookie."""
+    return download(state, claims.household_id, start, end, fmt)

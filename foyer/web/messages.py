@@ -89,6 +89,7 @@ EN: dict[str, str] = {
     "trends.spending": "Spending",
     "trends.income": "Income",
     "trends.net": "Net",
+    "trends.export": "Download these months' transactions:",
     "error.title": "Something went wrong",
     "error.forbidden": (
         "This request was refused (missing or wrong form token). Reload the page and try again."
@@ -178,6 +179,7 @@ FR: dict[str, str] = {
     "trends.spending": "Dépenses",
     "trends.income": "Revenus",
     "trends.net": "Solde",
+    "trends.export": "Télécharger les opérations de ces mois :",
     "error.title": "Un problème est survenu",
     "error.forbidden": (
         "Requête refusée (jeton de formulaire absent ou faux). Rechargez la page et réessayez."

@@ -55,6 +55,16 @@ ENV = Environment(
 ENV.globals["static"] = static_url
 
 
+def precompile() -> int:
+    """Compile every template now (at start-up) rather than on the first page each one
+    serves: compiling them cost the first dashboard after a restart ~26 ms of CPU, stretched
+    to hundreds of ms of first paint on a busy machine (docs/PERFORMANCE.md, "Web")."""
+    names = ENV.list_templates(extensions=["html"])
+    for name in names:
+        ENV.get_template(name)
+    return len(names)
+
+
 def render(template: str, context: Mapping[str, Any]) -> str:
     return ENV.get_template(template).render(context)
 

@@ -20,8 +20,10 @@ import openpyxl
 import pytest
 from ofxtools.Parser import OFXTree
 from sqlalchemy import Engine
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Scope
 
-from foyer.api.routes.exports import _streamed
+from foyer.api.routes.exports import Download, _streamed
 from foyer.exports import export_chunks
 from foyer.exports.cells import FIELDS, inert, money_text, tags_text
 from foyer.exports.to_xlsx import CHUNK, xlsx_chunks
@@ -421,9 +423,9 @@ def test_a_full_sheet_continues_on_the_next() -> None:
     assert all(next(sheet.iter_rows(values_only=True)) == FIELDS for sheet in book.worksheets)
 
 
-def test_the_stream_closes_its_generator_when_the_response_ends_early() -> None:
-    """A client that leaves mid-way: the file's generator (and its read connection) is
-    closed as soon as the response's iterator is, not whenever it is garbage-collected."""
+def test_a_download_closes_its_file_when_the_client_leaves() -> None:
+    """The client leaves after the first chunk: the file's generator (its read connection
+    and transaction) is closed when the response ends, not when it is garbage-collected."""
     closed: list[bool] = []
 
     def chunks() -> Generator[bytes, None, None]:
@@ -434,10 +436,22 @@ def test_the_stream_closes_its_generator_when_the_response_ends_early() -> None:
             closed.append(True)
 
     async def leave_after_one() -> list[bytes]:
-        stream = _streamed(chunks())
-        got = [await anext(stream)]
-        await stream.aclose()  # type: ignore[attr-defined]
+        got: list[bytes] = []
+
+        async def send(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                got.append(message["body"])
+                raise OSError("client gone")
+
+        async def receive() -> Message:
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+        download = Download(_streamed(chunks()), media_type="text/csv")
+        scope: Scope = {"type": "http", "asgi": {"spec_version": "2.4"}}
+        with pytest.raises(ClientDisconnect):
+            await download(scope, receive, send)
+        assert closed == [True]  # already: `download` (and its body) is still referenced
         return got
 
     assert anyio.run(leave_after_one) == [b"a"]
-    assert closed == [True]

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import typer
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rich.console import Console
+from typer.testing import CliRunner
 
 from foyer.bench.imports import parse_size, run_one
 from foyer.bench.load import _lua_string, wrk_script
@@ -27,11 +29,14 @@ from foyer.bench.runner import CEILING, hit_p95_ms, hit_rate
 from foyer.bench.scenarios import BUILDERS, Context, Req
 from foyer.bench.server import BENCH_SECRET
 from foyer.bench.statements import french_amount, statements
+from foyer.bench.web import web_stats
+from foyer.cli import app
 from foyer.cli.bench import server_configs
 from foyer.cli.bench_imports import report
 from foyer.imports import ParsedRow, SkippedLine, detect, parse
 from foyer.read.cursors import CursorCodec
 from tests.helpers import REPO
+from tests.web.chromium import chromium_executable
 
 
 @pytest.fixture
@@ -283,3 +288,49 @@ def test_import_bench_runs_end_to_end(
     assert result["rss_mib"]["peak"] >= result["rss_mib"]["start"] > 0
     text = report([result], "foyer bench --imports")
     assert f"| {backend} | 600 | 2 × 300" in text
+
+
+# -- the web bench (issue 12): runnable at the smallest size, so it cannot rot -----------------
+
+
+def test_web_stats_interpolate_p95_between_the_nearest_ranks() -> None:
+    stats = web_stats([5.0, 1.0, 4.0, 2.0, 3.0])
+    assert (stats["n"], stats["median"], stats["min"], stats["max"]) == (5, 3.0, 1.0, 5.0)
+    assert stats["p95"] == pytest.approx(4.8)  # 95 % of the way from rank 0 to rank 4
+    assert web_stats([7.0])["p95"] == 7.0
+
+
+def test_web_bench_runs_end_to_end(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("playwright.sync_api", reason="Playwright (a dev dependency) missing")
+    monkeypatch.setenv("FOYER_BENCH_CHROMIUM", str(chromium_executable()))
+    monkeypatch.setenv("FOYER_BENCH_CACHE", str(tmp_path / "datasets"))  # built here (~3 s)
+    out = tmp_path / "web"
+    args = ["bench", "--web", "--sizes", "10k", "--cold", "1", "--warm", "2", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    # Figures only, every one of them present; no timing is asserted.
+    [run] = orjson.loads((out / "web.json").read_bytes())["results"]
+    for series in ("cold_server", "cold_month", "warm", "floor_cold", "floor_warm"):
+        assert run["fcp"][series]["stats"]["median"] > 0
+    cold = run["fcp"]["cold_server"]["runs"][0]
+    assert cold["page_cache"] == {"l1:miss": 1.0}  # a fresh server computed the page
+    assert run["cache"]["warm"] == {"l1:hit": 2.0}  # every warm load was a page-cache hit
+    assert {"html", "css", "js"} <= set(cold["transfer"]["by_kind"])
+    assert cold["transfer"]["cdp_total"] > 0
+    for timing in (run["drill"]["parent"], run["drill"]["category"], run["edit"]):
+        assert timing["paint_ms"]["n"] == 2
+        assert timing["paint_ms"]["median"] >= timing["dom_ms"]["median"] > 0
+    assert set(run["api"]["server_timing_ms"]) == {"summary", "hierarchy", "transfers", "budgets"}
+    assert [goal["figure"] for goal in run["goals"]] == [
+        "FCP cold, fresh server",
+        "FCP cold, new month",
+        "FCP warm",
+        "drill: parent click → categories",
+        "drill: category click → rows",
+        "edit → grand total",
+        "cold transfer",
+    ]
+    text = (out / "web.md").read_text()
+    assert "## sqlite, 10k (10,800 rows in the household)" in text
+    assert "| FCP warm | ≤ 200 ms |" in text
+    assert "| the four API hits, summed |" in text

@@ -161,14 +161,30 @@ TRANSACTIONS: list[dict[str, Any]] = [
         category=None, category_parent=""),
 ]  # fmt: skip
 
-GLOBAL_MONTHS = [
+GLOBAL_MONTHS: list[dict[str, Any]] = [
     {"month": "2024-01", "account_balance": 1523.4, "notes": "janvier"},
     {"month": "2024-02", "account_balance": 987.65},
+    {"month": "2024-03", "account_balance": -(0.1 + 0.2)},  # overdrawn: -0.30000000000000004
+    {"month": "2024-04", "account_balance": None, "budget_target": 2500.0},  # no balance
 ]
-CATEGORY_BUDGETS = [
+#: The months foyer gets a balance for (those with one).
+BALANCES = [row for row in GLOBAL_MONTHS if row["account_balance"] is not None]
+CATEGORY_BUDGETS: list[dict[str, Any]] = [
     {"category": "Courses", "budget_amount": 600.0, "month": None, "is_active": 1},
+    # February's own budget for Courses: it wins over the default that month.
+    {"category": "Courses", "budget_amount": 650.5, "month": "2024-02", "is_active": 1},
     {"category": "Restaurants", "budget_amount": 120.0, "month": "2024-02", "is_active": 1},
-    {"category": "Loisirs", "budget_amount": 80.0, "month": None, "is_active": 0},
+    {"category": "Loisirs", "budget_amount": 80.0, "month": None, "is_active": 0},  # inactive
+    # Budget Famille saved budget categories lower-cased; the transactions say "Pharmacie".
+    {"category": "pharmacie", "budget_amount": 19.99, "month": None, "is_active": None},
+    {"category": "Cadeaux", "budget_amount": 0.0, "month": None, "is_active": 1},  # nothing
+]
+#: The budgets foyer gets: (category as the transactions spell it, month, amount float).
+BUDGETS = [
+    ("Courses", None, 600.0),
+    ("Courses", "2024-02", 650.5),
+    ("Restaurants", "2024-02", 120.0),
+    ("Pharmacie", None, 19.99),
 ]
 USERS = [
     {"username": "camille", "email": "camille@example.fr", "hashed_password": "$2b$12$x"},

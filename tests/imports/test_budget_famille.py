@@ -1,8 +1,9 @@
 """`foyer import budget-famille` (SPEC §8): a Budget Famille v2.3 budget.db into a household.
 
 The reader (pure) against the fixture's own rows: exact cents from floats, the vocabularies,
-dates, tags, old and damaged files. The migration on SQLite and PostgreSQL: what lands in
-the household, aggregates exact, a second run changing nothing. The command end to end.
+dates, tags, balances and budgets, old and damaged files. The migration on SQLite and
+PostgreSQL: what lands in the household (seen through the API's views too), aggregates
+exact, a second run changing nothing. The command end to end.
 """
 
 from __future__ import annotations
@@ -26,19 +27,30 @@ from foyer.db.schema import (
     agg_month,
     agg_tag,
     bank_transaction,
+    category_budget,
+    data_stamp,
     fixed_line,
     household,
     household_config,
+    month_balance,
     provision,
     transaction_tag,
 )
 from foyer.domain.model import HouseholdConfig
-from foyer.imports.budget_famille import BudgetFamilleError, read_budget_famille
-from foyer.services import aggregates
-from foyer.services.budget_famille import MigrationSummary, migrate_budget_famille
-from tests.factories import make_user
+from foyer.imports.budget_famille import (
+    BalanceRow,
+    BudgetFamilleError,
+    BudgetRow,
+    read_budget_famille,
+)
+from foyer.read.budgets import list_budgets
+from foyer.services import aggregates, balances, budgets
+from foyer.services.budget_famille import Counts, MigrationSummary, migrate_budget_famille
+from tests.factories import Api, make_user
 from tests.helpers import engine_for
 from tests.imports.budget_famille_db import (
+    BALANCES,
+    BUDGETS,
     FIXED_LINES,
     PROVISIONS,
     TRANSACTIONS,
@@ -170,7 +182,7 @@ def test_dates_tags_accounts_and_markers(budget_db: Path) -> None:
     digest = hashlib.sha256(b"2024-01-02|VIR SALAIRE CAMILLE|2845.67").hexdigest()
     assert data.transactions[0].import_id == f"bf:{digest}"
     assert any("'Ancien abonnement'" in n for n in data.notes)  # 0.00: left out
-    assert data.left_behind == {"global_months": 2, "category_budgets": 3, "users": 2}
+    assert data.left_behind == {"users": 2}
 
 
 def test_an_older_file_without_the_later_columns(tmp_path: Path) -> None:
@@ -188,6 +200,11 @@ def test_an_older_file_without_the_later_columns(tmp_path: Path) -> None:
     assert first.import_id == "bf:id:1"
     assert data.left_behind == {}
     assert data.provisions[0].current_amount_cents == 0
+    # No global_months or category_budgets table yet: nothing of theirs, and said so.
+    assert (data.balances, data.budgets) == ((), ())
+    notes = "\n".join(data.notes)
+    assert "no global_months table (an older Budget Famille): no monthly balances" in notes
+    assert "no category_budgets table (an older Budget Famille): no category budgets" in notes
 
 
 def test_the_file_is_left_as_it_was(budget_db: Path) -> None:
@@ -214,6 +231,47 @@ def test_the_file_is_left_as_it_was(budget_db: Path) -> None:
         ("UPDATE transactions SET date_op = NULL, month = NULL WHERE id = 2", "neither a date"),
         ("UPDATE config SET tax_rate1 = 120", "outside 0–100"),
         ("UPDATE config SET rev2 = -10", "below"),
+        (
+            "UPDATE global_months SET month = '2024-13' WHERE rowid = 2",
+            "global_months row 2, month",
+        ),
+        ("UPDATE global_months SET month = NULL WHERE rowid = 1", "global_months row 1, month"),
+        (
+            "UPDATE global_months SET account_balance = 'inf' WHERE rowid = 3",
+            "global_months row 3, account_balance: 'inf' is not a finite number",
+        ),
+        (
+            "UPDATE global_months SET account_balance = 'beaucoup' WHERE rowid = 1",
+            "global_months row 1, account_balance: 'beaucoup' is not a number",
+        ),
+        (
+            "UPDATE category_budgets SET budget_amount = 9e999 WHERE rowid = 2",
+            "category_budgets row 2, budget_amount: inf is not a finite number",
+        ),
+        (
+            "UPDATE category_budgets SET budget_amount = 'nan' WHERE rowid = 1",
+            "category_budgets row 1, budget_amount: 'nan' is not a finite number",
+        ),
+        (
+            "UPDATE category_budgets SET budget_amount = 2e12 WHERE rowid = 1",
+            "category_budgets row 1, budget_amount: 2000000000000.0 is out of range",
+        ),
+        (
+            "UPDATE category_budgets SET month = '02/2024' WHERE rowid = 3",
+            "category_budgets row 3, month",
+        ),
+        (
+            "UPDATE category_budgets SET is_active = 'peut-être' WHERE rowid = 1",
+            "category_budgets row 1, is_active",
+        ),
+        (
+            "ALTER TABLE global_months DROP COLUMN account_balance",
+            "'global_months' has no column 'account_balance'",
+        ),
+        (
+            "ALTER TABLE category_budgets DROP COLUMN budget_amount",
+            "'category_budgets' has no column 'budget_amount'",
+        ),
     ],
 )
 def test_bad_files_fail_with_a_clear_message(budget_db: Path, damage: str, message: str) -> None:
@@ -240,6 +298,68 @@ def test_amounts_saved_as_text_are_read_too(budget_db: Path) -> None:
     assert read_budget_famille(budget_db).transactions[1].amount_cents == -1230
 
 
+def test_balances_and_budgets_become_exact_cents(budget_db: Path) -> None:
+    data = read_budget_famille(budget_db)
+    assert data.balances == tuple(
+        BalanceRow(month=row["month"], cents=exact_cents(row["account_balance"]))
+        for row in BALANCES
+    )
+    assert [b.cents for b in data.balances] == [152340, 98765, -30]  # -(0.1 + 0.2): -30
+    assert data.budgets == tuple(
+        BudgetRow(category=category, month=month, amount_cents=exact_cents(amount))
+        for category, month, amount in BUDGETS
+    )
+    assert [b.amount_cents for b in data.budgets] == [60000, 65050, 12000, 1999]
+    notes = "\n".join(data.notes)
+    assert "months without a balance (global_months): 1; nothing to migrate" in notes
+    assert "inactive category budgets not migrated: 1 ('Loisirs')" in notes
+    assert "category budget 'Cadeaux' (every month, 0.00) not migrated: amount not > 0" in notes
+    assert "'pharmacie' -> 'Pharmacie'" in notes
+
+
+def test_what_foyer_does_not_take_is_not_checked(budget_db: Path) -> None:
+    # A month without a balance and an inactive budget are left out whole: their other
+    # cells do not stop the migration.
+    change(budget_db, "UPDATE global_months SET month = 'avril' WHERE account_balance IS NULL")
+    change(budget_db, "UPDATE category_budgets SET month = 'jamais' WHERE is_active = 0")
+    data = read_budget_famille(budget_db)
+    assert len(data.balances) == len(BALANCES)
+    assert len(data.budgets) == len(BUDGETS)
+    # A negative budget is left out like a zero one; a blank month is every month.
+    change(budget_db, "UPDATE category_budgets SET budget_amount = -5 WHERE category = 'Courses'")
+    change(budget_db, "UPDATE category_budgets SET month = '  ' WHERE category = 'Restaurants'")
+    data = read_budget_famille(budget_db)
+    assert [(b.category, b.month) for b in data.budgets] == [
+        ("Restaurants", None),
+        ("Pharmacie", None),
+    ]
+    assert "category budget 'Courses' (2024-02, -5.00) not migrated" in "\n".join(data.notes)
+
+
+def test_duplicate_rows_the_last_one_wins(budget_db: Path) -> None:
+    # Budget Famille's category_budgets had no unique index: the same category and month
+    # twice (or once lower-cased) is one foyer budget, the file's last row (the latest saved).
+    change(
+        budget_db,
+        "INSERT INTO category_budgets (category, budget_amount, month, is_active) "
+        "VALUES ('courses', 700.1, NULL, 1)",
+    )
+    # global_months.month is unique, but not once its spaces are trimmed.
+    change(budget_db, "INSERT INTO global_months (month, account_balance) VALUES (' 2024-01', 12)")
+    data = read_budget_famille(budget_db)
+    courses = [b for b in data.budgets if b.category == "Courses" and b.month is None]
+    assert courses == [BudgetRow(category="Courses", month=None, amount_cents=70010)]
+    assert len(data.budgets) == len(BUDGETS)
+    january = [b for b in data.balances if b.month == "2024-01"]
+    assert january == [BalanceRow(month="2024-01", cents=1200)]
+    notes = "\n".join(data.notes)
+    assert (
+        "category_budgets rows 1, 7 are budgets for 'Courses' (every month): "
+        "row 7's 700.10 was taken (the last one)"
+    ) in notes
+    assert "global_months rows 1, 5 are balances for 2024-01: row 5's 12.00 was taken" in notes
+
+
 # -- the migration, on both databases --------------------------------------------------------
 
 SNAPSHOT_TABLES: tuple[Table, ...] = (
@@ -253,6 +373,9 @@ SNAPSHOT_TABLES: tuple[Table, ...] = (
     agg_category,
     agg_tag,
     agg_label,
+    month_balance,
+    category_budget,
+    data_stamp,  # a run that writes nothing renews no stamp: cached views stay valid
 )
 _VOLATILE = {"created_at", "updated_at"}
 
@@ -280,6 +403,9 @@ def test_migration_lands_everything_and_a_second_run_changes_nothing(
     assert (first.fixed_lines.inserted, first.fixed_lines.skipped) == (6, 0)
     assert (first.provisions.inserted, first.provisions.skipped) == (5, 0)
     assert (first.transactions.inserted, first.transactions.skipped) == (len(TRANSACTIONS), 0)
+    assert first.balances == Counts(inserted=len(BALANCES), skipped=0)
+    assert first.budgets == Counts(inserted=len(BUDGETS), skipped=0)
+    assert first.notes == ()
     with Database(engine).read() as conn:
         before = snapshot(conn)
 
@@ -291,8 +417,122 @@ def test_migration_lands_everything_and_a_second_run_changes_nothing(
     assert (second.fixed_lines.inserted, second.fixed_lines.skipped) == (0, 6)
     assert (second.provisions.inserted, second.provisions.skipped) == (0, 5)
     assert (second.transactions.inserted, second.transactions.skipped) == (0, len(TRANSACTIONS))
+    assert second.balances == Counts(inserted=0, skipped=len(BALANCES))
+    assert second.budgets == Counts(inserted=0, skipped=len(BUDGETS))
+    assert second.notes == ()
     with Database(engine).read() as conn:
         assert snapshot(conn) == before
+
+
+def test_balances_and_budgets_land_in_cents_exactly(engine: Engine, budget_db: Path) -> None:
+    household_id = migrate(engine, budget_db).household_id
+    with Database(engine).read() as conn:
+        stored = conn.execute(
+            select(month_balance.c.month, month_balance.c.account_balance_cents)
+            .where(month_balance.c.household_id == household_id)
+            .order_by(month_balance.c.month)
+        ).all()
+        held = list_budgets(conn, household_id=household_id)
+    assert [tuple(row) for row in stored] == [
+        (row["month"], exact_cents(row["account_balance"])) for row in BALANCES
+    ]
+    assert sorted((b.category, b.month or "", b.amount_cents) for b in held) == sorted(
+        (category, month or "", exact_cents(amount)) for category, month, amount in BUDGETS
+    )
+    assert {b.category_parent for b in held} == {None}  # every parent, as Budget Famille had it
+
+
+def test_what_the_household_holds_is_kept_and_said(engine: Engine, budget_db: Path) -> None:
+    """A balance or budget entered in foyer (before, or since an earlier run) is kept even
+    when the file says otherwise: foyer's is the couple's later word. Nothing is written for
+    it, so no data stamp is renewed."""
+    household_id = migrate(engine, budget_db).household_id
+    with Database(engine).unit_of_work() as conn:
+        balances.set_balance(conn, household_id=household_id, month="2024-02", cents=100_000)
+        courses = next(
+            b
+            for b in list_budgets(conn, household_id=household_id)
+            if (b.category, b.month) == ("Courses", None)
+        )
+        changed = budgets.NewBudget("Courses", None, None, 55_000)
+        budgets.replace_budget(conn, household_id=household_id, budget_id=courses.id, item=changed)
+        # A month the old app has too, entered in foyer first: the same amount, no note.
+        balances.set_balance(conn, household_id=household_id, month="2024-05", cents=1)
+    change(budget_db, "INSERT INTO global_months (month, account_balance) VALUES ('2024-05', 0.01)")
+    with Database(engine).read() as conn:
+        before = snapshot(conn)
+
+    again = migrate(engine, budget_db)
+
+    assert again.balances == Counts(inserted=0, skipped=len(BALANCES) + 1)
+    assert again.budgets == Counts(inserted=0, skipped=len(BUDGETS))
+    assert again.notes == (
+        "balance of 2024-02: foyer's 1000.00 kept (Budget Famille: 987.65)",
+        "budget 'Courses' (every month): foyer's 550.00 kept (Budget Famille: 600.00)",
+    )
+    with Database(engine).read() as conn:
+        assert snapshot(conn) == before
+
+
+def test_an_older_file_migrates_without_balances_or_budgets(engine: Engine, tmp_path: Path) -> None:
+    summary = migrate(engine, build_budget_famille_db(tmp_path / "old.db", minimal=True))
+    assert summary.transactions.inserted == len(TRANSACTIONS)
+    assert (summary.balances, summary.budgets) == (Counts(), Counts())
+    with Database(engine).read() as conn:
+        assert list_budgets(conn, household_id=summary.household_id) == []
+        count = select(func.count()).select_from(month_balance)
+        assert conn.execute(count).scalar_one() == 0
+
+
+def _spent(category: str, month: str) -> int:
+    """What the fixture's rows spent on `category` in `month` (debits not excluded, positive
+    cents), worked out from the floats on their own."""
+    return -sum(
+        exact_cents(row["amount"])
+        for row in TRANSACTIONS
+        if row["category"] == category
+        and (row["date_op"] or f"{row['month']}-01")[:7] == month
+        and row["amount"] < 0
+        and not row["exclude"]
+    )
+
+
+def test_the_couples_month_views_show_what_moved(api: Api, engine: Engine, budget_db: Path) -> None:
+    """Through the API: the transfer plan counts the migrated balance, the budgets view the
+    migrated budgets, a month's own budget winning over the category's default."""
+    assert migrate(engine, budget_db, "Home").household_id == api.household_id
+
+    for row in BALANCES:
+        money = exact_cents(row["account_balance"]) / 100
+        assert api.ok(f"/balances/{row['month']}")["account_balance"] == money
+        assert api.ok("/dashboard/transfers", month=row["month"])["account_balance"] == money
+    assert api.ok("/dashboard/transfers", month="2024-03")["account_balance"] == -0.3
+    # April had no balance in Budget Famille: none in foyer either (the plan counts 0).
+    assert api.ok("/balances/2024-04")["account_balance"] is None
+    assert api.ok("/dashboard/transfers", month="2024-04")["account_balance"] == 0
+
+    def budgets_of(month: str) -> dict[str, tuple[float, float]]:
+        view = api.ok("/dashboard/budgets", month=month)
+        return {item["category"]: (item["budget"], item["spent"]) for item in view["items"]}
+
+    assert _spent("Courses", "2024-01") == 9975  # the views have something to count
+    assert budgets_of("2024-01") == {
+        "Courses": (600.0, _spent("Courses", "2024-01") / 100),
+        "Pharmacie": (19.99, _spent("Pharmacie", "2024-01") / 100),
+    }
+    assert budgets_of("2024-02") == {
+        "Courses": (650.5, 0.0),  # February's own budget, not the default's 600
+        "Pharmacie": (19.99, 0.0),
+        "Restaurants": (120.0, 0.0),
+    }
+    assert budgets_of("2024-03")["Courses"] == (600.0, 0.0)
+    listed = api.ok("/budgets")["items"]
+    assert [(b["category"], b["month"], b["amount"]) for b in listed] == [
+        ("Courses", None, 600.0),
+        ("Courses", "2024-02", 650.5),
+        ("Pharmacie", None, 19.99),
+        ("Restaurants", "2024-02", 120.0),
+    ]
 
 
 def test_migrated_rows_and_exact_aggregates(engine: Engine, budget_db: Path) -> None:
@@ -426,17 +666,21 @@ def test_command_migrates_reports_and_is_idempotent(cli_env: str, budget_db: Pat
     assert "household 'Chez nous'" in first.output
     assert f"transactions: {len(TRANSACTIONS)} inserted, 0 already there" in first.output
     assert "fixed lines: 6 inserted" in first.output
-    assert "2 monthly balances (global_months), 3 category budgets (category_budgets)" in (
-        first.output
-    )
-    assert "come along once the couple's-month issue lands" in first.output
+    assert f"monthly balances: {len(BALANCES)} inserted, 0 already there" in first.output
+    assert f"category budgets: {len(BUDGETS)} inserted, 0 already there" in first.output
+    assert "note: inactive category budgets not migrated: 1 ('Loisirs')" in first.output
+    assert "not migrated yet" not in first.output
     assert "2 users" in first.output
     assert "net incomes" in first.output  # the key changes meaning: said so
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert f"transactions: 0 inserted, {len(TRANSACTIONS)} already there" in second.output
     assert "configuration: unchanged" in second.output
+    assert f"monthly balances: 0 inserted, {len(BALANCES)} already there" in second.output
+    assert f"category budgets: 0 inserted, {len(BUDGETS)} already there" in second.output
     assert _count(cli_env, bank_transaction) == len(TRANSACTIONS)
+    assert _count(cli_env, month_balance) == len(BALANCES)
+    assert _count(cli_env, category_budget) == len(BUDGETS)
 
 
 def test_command_refuses_a_file_that_is_not_budget_famille(cli_env: str, tmp_path: Path) -> None:

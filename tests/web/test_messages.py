@@ -8,6 +8,7 @@ from pathlib import Path
 
 import foyer.web
 from foyer.web.messages import EN, FR
+from foyer.web.render import precompile
 
 WEB = Path(foyer.web.__file__).parent
 
@@ -26,3 +27,7 @@ def test_every_message_the_templates_use_exists() -> None:
     used |= {f"type.{kind}" for kind in ("VARIABLE", "FIXED", "PROVISION")}
     assert used
     assert used <= set(EN), sorted(used - set(EN))
+
+
+def test_every_template_compiles() -> None:
+    assert precompile() == len(list((WEB / "templates").glob("*.html")))

@@ -290,3 +290,16 @@ def test_the_balance_form_updates_the_plan(browser: Browser, api: Api) -> None:
     assert bad.status_code == 422
     assert browser.post("/web/balance", body, csrf=None).status_code == 403
     assert api.ok(f"/balances/{MONTH}")["account_balance"] == -10
+
+
+def test_the_trends_page_links_the_months_export(browser: Browser, api: Api) -> None:
+    a_month(api)
+    page = browser.get(f"/trends?months=12&to={MONTH}")
+    assert "/web/export?from=2024-07&amp;to=2025-06&amp;format=csv" in page.text
+    export = browser.get("/web/export?from=2024-07&to=2025-06&format=csv")
+    assert export.status_code == 200
+    assert export.headers["content-disposition"].startswith("attachment")
+    lines = export.text.splitlines()
+    assert lines[0].startswith("date,label,amount")
+    assert len(lines) == 1 + 4
+    assert Browser(browser.client).get("/web/export?from=2024-07&to=2025-06").status_code == 303

@@ -4,15 +4,16 @@ CSV, XLSX or OFX download, streamed in constant memory (foyer.exports writes it)
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Generator
-from typing import Annotated
+from collections.abc import AsyncGenerator, Generator
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
-from foyer.api.deps import Claims, State
+from foyer.api.deps import AppState, Claims, State
 from foyer.cache.params import ParamError, check_month
 from foyer.exports import FORMATS, ExportFormat, export_chunks, file_name
 
@@ -29,10 +30,9 @@ def _month(value: str, name: str) -> str:
     return check_month(value, name)
 
 
-async def _streamed(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
-    """`chunks` advanced on the threadpool (each step reads a batch and writes it), and
-    closed there however the response ends, so the read connection goes back to the pool
-    off the event loop, including when the client leaves mid-way."""
+async def _streamed(chunks: Generator[bytes, None, None]) -> AsyncGenerator[bytes, None]:
+    """`chunks` advanced on the threadpool (each step reads a batch and writes it) and closed
+    there, so the read connection goes back to the pool off the event loop."""
     try:
         while (chunk := await run_in_threadpool(next, chunks, None)) is not None:
             yield chunk
@@ -41,9 +41,29 @@ async def _streamed(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes
             await run_in_threadpool(chunks.close)
 
 
+class Download(StreamingResponse):
+    """A streamed file whose body is closed when the response ends, however it ends.
+
+    Starlette leaves a body it stopped iterating (the client left mid-way) to the garbage
+    collector; this one holds a database connection and a read transaction, which a pool of
+    a few connections cannot wait for."""
+
+    def __init__(self, chunks: AsyncGenerator[bytes, None], **kwargs: Any) -> None:
+        super().__init__(chunks, **kwargs)
+        self._chunks = chunks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._chunks.aclose()
+
+
 @router.get(
     "/transactions",
-    response_class=StreamingResponse,
+    response_class=Download,
+    status_code=200,  # FastAPI reads the default from the class's __init__ otherwise
     responses={
         200: {
             "description": "The file, streamed (`Content-Disposition: attachment`).",
@@ -58,16 +78,23 @@ async def export_transactions(
     start: Annotated[str, Query(alias="from", examples=["2025-01"], description="YYYY-MM")],
     end: Annotated[str, Query(alias="to", examples=["2025-12"], description="YYYY-MM")],
     fmt: Annotated[ExportFormat, Query(alias="format")] = "csv",
-) -> StreamingResponse:
+) -> Download:
     """Every transaction dated in `from`..`to` (months, inclusive), oldest first, one row
     each under a header of field names; any number of rows, in constant memory. No I/O
     here: the file's generator opens its own read connection when the response starts."""
+    return download(state, claims.household_id, start, end, fmt)
+
+
+def download(
+    state: AppState, household_id: int, start: str, end: str, fmt: ExportFormat
+) -> Download:
+    """The export as a streamed download (the API's route and the web page's link)."""
     first, last = _month(start, "from"), _month(end, "to")
     if first > last:
         raise ParamError("from: must not be after to")
     chunks = export_chunks(
         state.database,
-        household_id=claims.household_id,
+        household_id=household_id,
         first_month=first,
         last_month=last,
         fmt=fmt,
@@ -76,4 +103,4 @@ async def export_transactions(
         "Content-Disposition": f'attachment; filename="{file_name(first, last, fmt)}"',
         "Cache-Control": "no-store",
     }
-    return StreamingResponse(_streamed(chunks), media_type=FORMATS[fmt].media_type, headers=headers)
+    return Download(_streamed(chunks), media_type=FORMATS[fmt].media_type, headers=headers)
