@@ -90,6 +90,13 @@ EN: dict[str, str] = {
     "trends.income": "Income",
     "trends.net": "Net",
     "trends.export": "Download these months' transactions:",
+    "kpis.title": "Monthly averages",
+    "kpis.income": "Income",
+    "kpis.spending": "Spending",
+    "kpis.savings": "Savings",
+    "kpis.rate": "Savings rate",
+    "kpis.change": "Spending change in {month}",
+    "kpis.top": "Top categories",
     "error.title": "Something went wrong",
     "error.forbidden": (
         "This request was refused (missing or wrong form token). Reload the page and try again."
@@ -180,6 +187,13 @@ FR: dict[str, str] = {
     "trends.income": "Revenus",
     "trends.net": "Solde",
     "trends.export": "Télécharger les opérations de ces mois :",
+    "kpis.title": "Moyennes mensuelles",
+    "kpis.income": "Revenus",
+    "kpis.spending": "Dépenses",
+    "kpis.savings": "Épargne",
+    "kpis.rate": "Taux d'épargne",
+    "kpis.change": "Évolution des dépenses en {month}",
+    "kpis.top": "Catégories principales",
     "error.title": "Un problème est survenu",
     "error.forbidden": (
         "Requête refusée (jeton de formulaire absent ou faux). Rechargez la page et réessayez."

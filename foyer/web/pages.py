@@ -190,7 +190,7 @@ async def trends(
     lang: Lang = w.lang
 
     def build(data: list[Any]) -> str:
-        [trend] = data
+        trend, kpis = data
         words_ = Words(lang)
         return render(
             "trends.html",
@@ -203,6 +203,7 @@ async def trends(
                 start=start,
                 chart=views_html.trend_svg(words_, trend["months"]),
                 months=trend["months"],
+                kpis=kpis,
             ),
         )
 
@@ -211,7 +212,7 @@ async def trends(
         page="trends",
         lang=lang,
         household_id=claims.household_id,
-        needs=[("trends", {"from": start, "to": end})],
+        needs=[("trends", {"from": start, "to": end}), ("kpis", {"from": start, "to": end})],
         build=build,
     )
     response = page_response(request, entry, etag)

@@ -245,6 +245,9 @@ def test_trends_page_draws_the_apis_months(browser: Browser, api: Api) -> None:
     assert page.text.count("<rect") >= 1
     shown = text(page.text)
     w = Words("en")
+    kpis = api.ok("/analytics/kpis", **{"from": "2024-07", "to": MONTH})
+    income = w.money(kpis["averages"]["income"]).replace("\u202f", " ").replace("\xa0", " ")
+    assert f"Monthly averages Income {income}" in shown
     june = trends["months"][-1]
     assert (
         f"June 2025 {w.money(june['variable'])}".replace("\u202f", " ").replace("\xa0", " ")
