@@ -44,8 +44,7 @@ from foyer.observability.metrics import Metrics
 from foyer.read import make_reader
 from foyer.read.cursors import CursorCodec
 from foyer.settings import Settings
-from foyer.web import install_web
-from foyer.web.render import precompile
+from foyer.web import install_web, warm_up
 
 log = logging.getLogger("foyer")
 
@@ -127,7 +126,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         state.warmer.at_start(settings.cache_warm_households)
-        precompile()  # the web pages' templates, before the first page asks for one
+        warm_up()  # the web pages' templates and locale data, before the first page
         embedded = settings.queue != "immediate" and settings.worker_embedded == "on"
         if embedded:
             state.jobs.start_embedded()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from foyer.cache.params import MAX_TREND_MONTHS, ParamName, Params, check_month_range
+from foyer.domain.anomalies import history_months
 from foyer.domain.budgets import suggestion_months
 from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
 from foyer.months import months_between, previous_month
@@ -200,6 +201,21 @@ VIEWS: tuple[View, ...] = (
         summary="Monthly averages of income, spending and savings rate over `from`..`to`, the "
         "last month's change, the top categories (SPEC §12).",
         check=check_month_range,
+    ),
+    View(
+        name="anomalies",
+        operation="get_anomalies",
+        path="/analytics/anomalies",
+        params=MONTH,
+        # the month and the twelve before it
+        scopes=lambda p: [
+            stamps.categories(m) for m in (*history_months(_month(p)), _month(p))
+        ],
+        compute=lambda s, c, h, p: s.reader.anomalies(c, household_id=h, month=_month(p)),
+        response=ds.AnomaliesRead,
+        summary="The categories whose spending this month is far above their own 12 months "
+        "before: above the median plus three median deviations (at least 5 % of the "
+        "median and 10 €) and above every one of those months (SPEC §12).",
     ),
     View(
         name="transfers",

@@ -71,6 +71,7 @@ def budgets_view(
                 "remaining": to_money(budget.amount_cents - spent),
                 "ratio": ratio_4(Fraction(spent, budget.amount_cents)),
                 "over": spent > budget.amount_cents,
+                "every_month": budget.month is None,
             }
         )
     return {

@@ -36,6 +36,7 @@ from foyer.db.schema import (
     household,
     household_config,
 )
+from foyer.domain.anomalies import anomalies_view, history_months
 from foyer.domain.budgets import budgets_view, suggestion_months, suggestions_view
 from foyer.domain.insights import kpis
 from foyer.domain.model import HouseholdConfig, MonthTotals
@@ -96,7 +97,7 @@ def q_range_categories(household_id: int, start: str, end: str) -> Select[Any]:
 
 
 def q_months_category_totals(household_id: int, start: str, end: str) -> Select[Any]:
-    """Each month's debits by category over a range (budget suggestions)."""
+    """Each month's debits by category over a range (budget suggestions, anomalies)."""
     c = agg_category.c
     return select(c.month, c.category, c.total_cents).where(
         c.household_id == household_id, c.month.between(start, end)
@@ -205,15 +206,27 @@ class OptimizedReader:
             spending[(parent, category)] = spending.get((parent, category), 0) + int(total)
         return budgets_view(month, list_budgets(conn, household_id=household_id), spending)
 
-    def budget_suggestions(self, conn: Connection, *, household_id: int, month: str) -> JSON:
-        months = suggestion_months(month)
+    def _spending(
+        self, conn: Connection, household_id: int, start: str, end: str
+    ) -> dict[str, dict[str, int]]:
+        """`[month][category]` debits of a range of months, summed over parents and types."""
         spending: dict[str, dict[str, int]] = {}
         for row_month, category, total in conn.execute(
-            q_months_category_totals(household_id, months[0], months[-1])
+            q_months_category_totals(household_id, start, end)
         ):
             by_category = spending.setdefault(row_month, {})
             by_category[category] = by_category.get(category, 0) + int(total)
+        return spending
+
+    def budget_suggestions(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        months = suggestion_months(month)
+        spending = self._spending(conn, household_id, months[0], months[-1])
         return suggestions_view(month, months, spending)
+
+    def anomalies(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        # One query: the month and the twelve before it.
+        spending = self._spending(conn, household_id, history_months(month)[0], month)
+        return anomalies_view(month, spending)
 
     def transfers(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         config, totals = self._config_and_totals(conn, household_id, month)

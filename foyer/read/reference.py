@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 from foyer.db.households import load_balance, load_config, load_fixed_lines, load_provisions
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import transaction_tag
+from foyer.domain.anomalies import anomalies_view, history_months
 from foyer.domain.budgets import budgets_view, suggestion_months, suggestions_view
 from foyer.domain.insights import kpis
 from foyer.domain.model import MonthTotals
@@ -105,21 +106,28 @@ class ReferenceReader:
         spending = {(parent, category): int(total) for parent, category, total in rows}
         return budgets_view(month, list_budgets(conn, household_id=household_id), spending)
 
-    def budget_suggestions(self, conn: Connection, *, household_id: int, month: str) -> JSON:
-        months = suggestion_months(month)
+    def _spending(
+        self, conn: Connection, household_id: int, start: str, end: str
+    ) -> dict[str, dict[str, int]]:
+        """`[month][category]` debits not excluded of a range of months."""
         rows = conn.execute(
             select(t.c.month, t.c.category, func.sum(-t.c.amount_cents))
-            .where(
-                t.c.household_id == household_id,
-                t.c.month.between(months[0], months[-1]),
-                _debit,
-            )
+            .where(t.c.household_id == household_id, t.c.month.between(start, end), _debit)
             .group_by(t.c.month, t.c.category)
         )
         spending: dict[str, dict[str, int]] = {}
         for row_month, category, total in rows:
             spending.setdefault(row_month, {})[category] = int(total)
+        return spending
+
+    def budget_suggestions(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        months = suggestion_months(month)
+        spending = self._spending(conn, household_id, months[0], months[-1])
         return suggestions_view(month, months, spending)
+
+    def anomalies(self, conn: Connection, *, household_id: int, month: str) -> JSON:
+        spending = self._spending(conn, household_id, history_months(month)[0], month)
+        return anomalies_view(month, spending)
 
     def transfers(self, conn: Connection, *, household_id: int, month: str) -> JSON:
         return transfers(

@@ -31,6 +31,7 @@ class BudgetLine(Output):
     remaining: float = Field(description="budget − spent; negative when over.")
     ratio: float = Field(description="spent / budget, 4 decimals.")
     over: bool
+    every_month: bool = Field(description="The category's default (false: this month's own).")
 
 
 class BudgetTotals(Output):

@@ -199,6 +199,26 @@ class KpisRead(Output):
     top_categories: list[KpiCategory]
 
 
+class Anomaly(Output):
+    category: str
+    spent: float = Field(description="The month's debits not excluded, every expense type.")
+    median: float = Field(
+        description="The usual month: the median of the 12 months before (0 for a month "
+        "without spending in the category)."
+    )
+    typical_max: float = Field(description="The most that would not have been flagged.")
+    excess: float = Field(description="spent − median.")
+    ratio: float | None = Field(description="spent / median, 4 decimals; null when it is 0.")
+
+
+class AnomaliesRead(Output):
+    """The month's categories spent far above their own history (SPEC §12)."""
+
+    month: str = Field(examples=["2025-06"])
+    history_months: list[str] = Field(description="The 12 months before, oldest first.")
+    items: list[Anomaly] = Field(description="Largest excess first.")
+
+
 class BalanceRead(Output):
     """The joint account's balance at the start of `month`; null when none was entered
     (the transfer plan then counts 0)."""

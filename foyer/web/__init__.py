@@ -14,16 +14,31 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from foyer.web import fragments, imports_pages, pages, settings
-from foyer.web.i18n import LANG_COOKIE, Words, negotiate
-from foyer.web.render import STATIC, ImmutableStatic, html, render
+from foyer.web import budgets_web, fragments, imports_pages, pages, settings
+from foyer.web.i18n import LANG_COOKIE, LANGS, Words, negotiate
+from foyer.web.render import STATIC, ImmutableStatic, html, precompile, render
 from foyer.web.session import CsrfRefused, LoginRequired
+
+
+def warm_up() -> None:
+    """What a first page would otherwise do itself after a restart: compile every template
+    and load Babel's locale data for both languages (each is read from disk on first use).
+    Together they were most of the first dashboard's ~117 ms of CPU after a restart."""
+    precompile()
+    for lang in LANGS:
+        words = Words(lang)
+        words.money(-1234.5)
+        words.money_whole(1000)
+        words.ratio(0.5)
+        words.month("2026-01")
+        words.month_short("2026-01")
+        words.date("2026-01-31")
 
 
 def install_web(app: FastAPI) -> None:
     """Mount the pages, the fragments and /static on `app`, and answer a missing session
     (to /login) and a refused CSRF token (403) the way a browser needs."""
-    for module in (pages, fragments, settings, imports_pages):
+    for module in (pages, fragments, settings, imports_pages, budgets_web):
         app.include_router(module.router)
     app.mount("/static", ImmutableStatic(directory=STATIC), name="static")
 

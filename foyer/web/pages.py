@@ -141,7 +141,7 @@ async def dashboard(
     lang: Lang = w.lang
 
     def build(data: list[Any]) -> str:
-        summary, hierarchy, plan, budgets = data
+        summary, hierarchy, plan, budgets, suggestions = data
         return render(
             "dashboard.html",
             base_context(
@@ -154,6 +154,8 @@ async def dashboard(
                 hierarchy=views_html.hierarchy_rows(hierarchy),
                 plan=plan,
                 budgets=budgets,
+                suggestions=suggestions,
+                budget_error=None,
             ),
         )
 
@@ -167,6 +169,7 @@ async def dashboard(
             ("hierarchy", {"month": shown}),
             ("transfers", {"month": shown}),
             ("budgets", {"month": shown}),
+            ("budget_suggestions", {"month": shown}),
         ],
         build=build,
     )

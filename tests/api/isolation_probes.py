@@ -12,6 +12,7 @@ from typing import Any
 
 import openpyxl
 
+from foyer.months import add_months
 from tests.factories import Api, make_fixed_line, make_provision, make_transaction
 from tests.helpers import assert_envelope
 
@@ -641,6 +642,29 @@ def probe_export_transactions(w: World) -> None:
     assert sheet.max_row == 1
 
 
+# -- anomalies -------------------------------------------------------------------------------
+
+
+def probe_anomalies(w: World) -> None:
+    # B spends 50 € on CATEGORY in MONTH and in each of the twelve months before: alone, a
+    # usual month, nothing flagged. A's rows of MONTH in B's view would flag CATEGORY
+    # (124.30 > 80) and A's loyer and ep; B's history in A's would give A's CATEGORY a
+    # median (alone, A spent on it in May only: median 0).
+    w.b.create_transactions(
+        *(
+            make_transaction(date=f"{add_months(MONTH, -n)}-10", amount=-50, label="B")
+            for n in range(13)
+        )
+    )
+    assert w.b.ok("/analytics/anomalies", month=MONTH)["items"] == []
+    found = w.a.ok("/analytics/anomalies", month=MONTH)["items"]
+    assert [(i["category"], i["spent"], i["median"]) for i in found] == [
+        ("loyer", 1150, 0),
+        ("ep", 100, 0),
+        (CATEGORY, 74.3, 0),
+    ]
+
+
 @dataclass(frozen=True)
 class Probe:
     method: str
@@ -706,4 +730,5 @@ PROBES = [
     Probe("POST", "/transactions/{transaction_id}/split", probe_split_transaction),
     Probe("DELETE", "/transactions/{transaction_id}/split", probe_merge_split),
     Probe("GET", "/exports/transactions", probe_export_transactions),
+    Probe("GET", "/analytics/anomalies", probe_anomalies),
 ]

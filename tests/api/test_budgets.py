@@ -64,6 +64,7 @@ def test_the_months_view_counts_kept_debits_and_takes_the_months_own_budget(api:
             "remaining": 20.0,
             "ratio": 0.0,
             "over": False,
+            "every_month": True,
         },
         {
             "category": "courses",
@@ -72,6 +73,7 @@ def test_the_months_view_counts_kept_debits_and_takes_the_months_own_budget(api:
             "remaining": 100.0,
             "ratio": 0.8333,
             "over": False,
+            "every_month": False,  # June's own, over the default
         },
     ]
     assert view["totals"] == {"budget": 620.0, "spent": 500.0, "remaining": 120.0, "over": 0}

@@ -47,6 +47,7 @@ def test_spent_ratio_remaining_and_over() -> None:
         "remaining": -100.0,
         "ratio": 1.25,
         "over": True,
+        "every_month": True,
     }
     assert (loisirs["spent"], loisirs["over"]) == (0.0, False)  # only under "sorties"
     assert view["totals"] == {"budget": 500.0, "spent": 500.0, "remaining": 0.0, "over": 1}

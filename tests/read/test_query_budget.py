@@ -54,6 +54,7 @@ BUDGET = {
     "analytics_categories": 1,
     "budgets": 2,  # the budgets, the month's categories
     "budget_suggestions": 1,
+    "anomalies": 1,  # the month's and the twelve before's categories
     "transfers": 4,  # the summary's three, the month's balance
 }
 SAMPLE: dict[ParamName, str | int] = {

@@ -306,3 +306,35 @@ def test_the_trends_page_links_the_months_export(browser: Browser, api: Api) -> 
     assert lines[0].startswith("date,label,amount")
     assert len(lines) == 1 + 4
     assert Browser(browser.client).get("/web/export?from=2024-07&to=2025-06").status_code == 303
+
+
+def test_budgets_are_added_suggested_and_removed_from_the_dashboard(
+    browser: Browser, api: Api
+) -> None:
+    a_month(api)
+    htmx = {"HX-Request": "true"}
+    body = {"month": MONTH, "category": "courses", "amount": "60,5", "scope": "this_month"}
+
+    added = browser.post("/web/budgets", body, headers=htmx)
+
+    assert added.status_code == 200, added.text
+    assert 'id="budgets" class="card" hx-swap-oob="true"' in added.text
+    [budget] = api.ok("/budgets")["items"]
+    assert (budget["category"], budget["amount"], budget["month"]) == ("courses", 60.5, MONTH)
+    again = browser.post("/web/budgets", body, headers=htmx)
+    assert "already has a budget" in again.text
+    bad = browser.post("/web/budgets", {**body, "amount": "-3"}, headers=htmx)
+    assert 'role="alert"' in bad.text
+    assert len(api.ok("/budgets")["items"]) == 1
+
+    removed = browser.post(
+        "/web/budgets/remove",
+        {"month": MONTH, "category": "courses", "scope": "this_month"},
+        headers=htmx,
+    )
+    assert removed.status_code == 200
+    assert api.ok("/budgets") == {"items": []}
+    plain = browser.post("/web/budgets", {**body, "scope": "every_month"})
+    assert (plain.status_code, plain.headers["location"]) == (303, f"/?month={MONTH}")
+    assert api.ok("/budgets")["items"][0]["month"] is None
+    assert browser.post("/web/budgets", body, csrf=None).status_code == 403
