@@ -172,6 +172,26 @@ def trends(ctx: Context) -> Scenario:
     )
 
 
+def couples_month(ctx: Context) -> Scenario:
+    """SPEC §12's views for each of the last 12 months: the transfer plan, the budgets,
+    their suggestions, the anomalies and a year's KPIs."""
+    token, reqs = ctx.tokens[0], []
+    for m in ctx.months:
+        reqs += [
+            Req("GET", _path("/dashboard/transfers", month=m), token),
+            Req("GET", _path("/dashboard/budgets", month=m), token),
+            Req("GET", _path("/budgets/suggestions", month=m), token),
+            Req("GET", _path("/analytics/anomalies", month=m), token),
+            Req("GET", _path("/analytics/kpis", **{"from": add_months(m, -11), "to": m}), token),
+        ]
+    return Scenario(
+        "couples_month",
+        "Transfers, budgets, budget suggestions, anomalies and a year's KPIs for each of the "
+        "last 12 months (SPEC §12).",
+        reqs,
+    )
+
+
 def provisions(ctx: Context) -> Scenario:
     return _each_month(ctx, "provisions", "/provisions/calculate")
 
@@ -270,6 +290,7 @@ BUILDERS: dict[str, Callable[[Context], Scenario]] = {
     "progressive": progressive,
     "drill_down": drill_down,
     "provisions": provisions,
+    "couples_month": couples_month,
     "transactions": transactions,
     "mixed": mixed,
 }

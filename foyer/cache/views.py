@@ -208,14 +208,12 @@ VIEWS: tuple[View, ...] = (
         path="/analytics/anomalies",
         params=MONTH,
         # the month and the twelve before it
-        scopes=lambda p: [
-            stamps.categories(m) for m in (*history_months(_month(p)), _month(p))
-        ],
+        scopes=lambda p: [stamps.categories(m) for m in (*history_months(_month(p)), _month(p))],
         compute=lambda s, c, h, p: s.reader.anomalies(c, household_id=h, month=_month(p)),
         response=ds.AnomaliesRead,
-        summary="The categories whose spending this month is far above their own 12 months "
-        "before: above the median plus three median deviations (at least 5 % of the "
-        "median and 10 €) and above every one of those months (SPEC §12).",
+        summary="The categories spent far above their own 12 months before: beyond both the "
+        "median plus three median deviations (each at least 5 % of the median and 10 €) "
+        "and the highest month plus 30 €; largest excess first (SPEC §12).",
     ),
     View(
         name="transfers",

@@ -4,16 +4,15 @@ their own history. Pure, in cents.
 The rule (docs/DECISIONS.md, "The couple's month"), per category spent on this month:
 - its history is its spending in each of the HISTORY_MONTHS months before, a month without
   any counting 0 (debits not excluded, every expense type, as the budgets count them);
-- its *usual* month is the median of those twelve totals, its *usual variation* the median
-  of their distances to that median (the MAD), counted as at least 5 % of the median and
-  at least 10 €;
-- the most that is still normal (`typical_max`) is the usual month plus three usual
-  variations, or the highest month of the history when that is more: a category is
-  flagged when this month's spending is above it — well above its usual level *and* above
-  anything it reached in the year before.
-A category new this month (nothing in the twelve before) is thus flagged above 30 €.
-Medians and variations are exact fractions of a cent; `typical_max` is the largest whole
-amount in cents that is not flagged, so `flagged ⇔ spent > typical_max` holds exactly.
+- its *usual month* is the median of those twelve totals; its *usual swing* the median of
+  their distances to it (the MAD), counted as at least 5 % of the usual month and 10 €;
+- the most that is still normal (`typical_max`) is the larger of the usual month plus three
+  usual swings, and the highest month of the history plus 30 €; above it, the category is
+  flagged — well above its usual level *and* beyond anything it reached in the year.
+So nothing is flagged less than 30 € beyond either, and a category new this month (nothing
+in the twelve before) is flagged above 30 €. The median and swing are exact fractions of a
+cent; `typical_max` is the largest whole amount in cents not flagged, so
+`flagged ⇔ spent > typical_max` holds exactly.
 """
 
 from __future__ import annotations
@@ -30,12 +29,15 @@ from foyer.months import add_months
 
 #: The history: this many months before the month looked at.
 HISTORY_MONTHS = 12
-#: Flagged beyond the usual month plus this many usual variations...
-VARIATIONS = 3
-#: ...a usual variation counting at least this share of the usual month...
-VARIATION_SHARE = Fraction(5, 100)
-#: ...and at least this much (10 €): a new category is flagged above 3 × 10 € = 30 €.
-VARIATION_FLOOR_CENTS = 1_000
+#: Flagged beyond the usual month plus this many usual swings...
+SWINGS = 3
+#: ...a usual swing counting at least this share of the usual month...
+SWING_SHARE = Fraction(5, 100)
+#: ...and at least this much (10 €)...
+SWING_FLOOR_CENTS = 1_000
+#: ...and beyond the history's highest month plus this much (30 €, three floors): the
+#: least excess ever flagged, over either.
+MARGIN_CENTS = SWINGS * SWING_FLOOR_CENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,8 @@ class Assessment:
     """What a category's history says is normal for a month."""
 
     median: Fraction  # the usual month, exact
-    variation: Fraction  # the usual variation, floors applied
+    swing: Fraction  # the usual swing, floors applied
+    highest: int  # the history's highest month
     typical_max: int  # cents: the most that is not flagged
 
     def flags(self, spent_cents: int) -> bool:
@@ -58,11 +61,12 @@ def history_months(month: str) -> list[str]:
 def assess(history: Sequence[int]) -> Assessment:
     """The normal range of a category from its monthly totals (cents, zeros included)."""
     values = [Fraction(cents) for cents in history]
-    middle = Fraction(median(values))
-    mad = Fraction(median([abs(v - middle) for v in values]))
-    variation = max(mad, middle * VARIATION_SHARE, Fraction(VARIATION_FLOOR_CENTS))
-    limit = max(middle + VARIATIONS * variation, max(values))
-    return Assessment(middle, variation, math.floor(limit))
+    usual = Fraction(median(values))
+    mad = Fraction(median([abs(v - usual) for v in values]))
+    swing = max(mad, usual * SWING_SHARE, Fraction(SWING_FLOOR_CENTS))
+    highest = max(history)
+    limit = max(usual + SWINGS * swing, Fraction(highest + MARGIN_CENTS))
+    return Assessment(usual, swing, highest, math.floor(limit))
 
 
 def anomalies_view(month: str, spending: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
@@ -84,7 +88,7 @@ def anomalies_view(month: str, spending: Mapping[str, Mapping[str, int]]) -> dic
             "median": to_money(usual),
             "typical_max": to_money(found.typical_max),
             "excess": to_money(excess),
-            "ratio": None if found.median == 0 else ratio_4(spent / found.median),
+            "ratio": None if found.median == 0 else ratio_4(Fraction(spent) / found.median),
         }
         ranked.append((excess, category, item))
     ranked.sort(key=lambda r: (-r[0], r[1]))

@@ -77,6 +77,9 @@ EN: dict[str, str] = {
         "The balance above the buffer ({buffer}) lowers what each transfers. "
         "Balance after the month: {projected}."
     ),
+    "anomalies.title": "Unusual this month",
+    "anomalies.line": "{spent}, usually {median} ({excess} more)",
+    "anomalies.help": "Compared with the category's own last 12 months.",
     "budgets.title": "Budgets",
     "budgets.line": "{spent} of {budget}",
     "budgets.over": "over",
@@ -184,6 +187,9 @@ FR: dict[str, str] = {
         "Le solde au-delà du coussin ({buffer}) réduit ce que chacun vire. "
         "Solde en fin de mois : {projected}."
     ),
+    "anomalies.title": "Inhabituel ce mois-ci",
+    "anomalies.line": "{spent}, d'habitude {median} ({excess} de plus)",
+    "anomalies.help": "Comparé aux 12 derniers mois de la même catégorie.",
     "budgets.title": "Budgets",
     "budgets.line": "{spent} sur {budget}",
     "budgets.over": "dépassé",

@@ -141,7 +141,7 @@ async def dashboard(
     lang: Lang = w.lang
 
     def build(data: list[Any]) -> str:
-        summary, hierarchy, plan, budgets, suggestions = data
+        summary, hierarchy, plan, budgets, suggestions, anomalies = data
         return render(
             "dashboard.html",
             base_context(
@@ -155,6 +155,7 @@ async def dashboard(
                 plan=plan,
                 budgets=budgets,
                 suggestions=suggestions,
+                anomalies=anomalies,
                 budget_error=None,
             ),
         )
@@ -170,6 +171,7 @@ async def dashboard(
             ("transfers", {"month": shown}),
             ("budgets", {"month": shown}),
             ("budget_suggestions", {"month": shown}),
+            ("anomalies", {"month": shown}),
         ],
         build=build,
     )

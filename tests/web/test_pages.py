@@ -338,3 +338,15 @@ def test_budgets_are_added_suggested_and_removed_from_the_dashboard(
     assert (plain.status_code, plain.headers["location"]) == (303, f"/?month={MONTH}")
     assert api.ok("/budgets")["items"][0]["month"] is None
     assert browser.post("/web/budgets", body, csrf=None).status_code == 403
+
+
+def test_the_dashboard_shows_the_months_anomalies(browser: Browser, api: Api) -> None:
+    a_month(api)  # June 2025's categories have no history: each new one over 30 € stands out
+    anomalies = api.ok("/analytics/anomalies", month=MONTH)["items"]
+    assert anomalies
+    page = text(browser.get(f"/?month={MONTH}").text)
+    assert "Unusual this month" in page
+    for item in anomalies:
+        assert item["category"] in page
+    quiet = text(browser.get("/?month=2025-01").text)
+    assert "Unusual this month" not in quiet
