@@ -118,6 +118,26 @@ def batch_tags_query(ids: Sequence[int], *, inline: bool = False) -> Select[Any]
     return select(tt.c.transaction_id, tt.c.tag).where(tt.c.transaction_id.in_(values))
 
 
+def _fetched(conn: Connection, statement: Select[Any]) -> Sequence[Any]:
+    return conn.execute(statement).all()
+
+
+def _driver_fetched(conn: Connection, statement: Select[Any]) -> Sequence[Any]:
+    """`statement` run on the connection's DB-API cursor, in its transaction: plain tuples,
+    no type processing (SQLite: dates as their 'YYYY-MM-DD' text, booleans as 0/1). Its
+    parameters are dates and numbers, which the adapters foyer.db.engine registers store
+    exactly as SQLAlchemy does."""
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params()
+    positional = tuple(values[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(compiled.string, positional)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def snapshot(conn: Connection) -> Connection:
     """`conn` reading one snapshot for all its batches, before it begins a transaction.
 
@@ -142,20 +162,24 @@ def export_batches(
     (date, id) order, `batch` rows at a time (no empty batch)."""
     start, end = date_range(first_month, last_month)
     inline = conn.dialect.name == "postgresql"
+    # SQLite: the batches go through the driver's own cursor (plain tuples, dates as text):
+    # SQLAlchemy's Row objects and result processing were a quarter of a CSV export's time.
+    # PostgreSQL keeps SQLAlchemy's results: there the server's round trip dominates.
+    fetch = _fetched if inline else _driver_fetched
+    as_date = dt.date.fromisoformat
     after: tuple[dt.date, int] | None = None
     while True:
-        rows = conn.execute(export_query(household_id, start, end, after, batch)).all()
+        rows = fetch(conn, export_query(household_id, start, end, after, batch))
         if not rows:
             return
-        as_date = dt.date.fromisoformat
         first = row_date if isinstance(row_date := rows[0][1], dt.date) else as_date(row_date)
         last = row_date if isinstance(row_date := rows[-1][1], dt.date) else as_date(row_date)
-        grouped: dict[int, list[str]] = {}
         if inline:
-            tagged = conn.execute(batch_tags_query([row[0] for row in rows], inline=True))
+            tagged = fetch(conn, batch_tags_query([row[0] for row in rows], inline=True))
         else:
-            tagged = conn.execute(batch_tags_range_query(household_id, first, last))
-        for transaction_id, tag in tagged.all():
+            tagged = fetch(conn, batch_tags_range_query(household_id, first, last))
+        grouped: dict[int, list[str]] = {}
+        for transaction_id, tag in tagged:
             grouped.setdefault(transaction_id, []).append(tag)
         tags = {transaction_id: tuple(sorted(found)) for transaction_id, found in grouped.items()}
         # Positional (the columns' order is ExportRow's): reading 9 attributes by name
@@ -165,7 +189,8 @@ def export_batches(
                 (
                     row[0],
                     day if isinstance(day := row[1], dt.date) else as_date(day),
-                    *row[2:],
+                    *row[2:8],
+                    bool(row[8]),  # SQLite's driver gives 0/1
                     tags.get(row[0], ()),
                 )
             )
