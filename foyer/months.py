@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits, the whole string: `\d` also takes "２０２５" and `$` a trailing newline, and
+# either would name a month no write ever stamps (a cache scope that never changes).
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 def parse_month(value: str) -> tuple[int, int]:
     """'2025-06' -> (2025, 6); anything else raises ValueError with a clear message."""
-    match = _MONTH.match(value)
+    match = _MONTH.fullmatch(value)
     if not match:
         raise ValueError(f"month must be YYYY-MM, got {value!r}")
     year, month = int(match.group(1)), int(match.group(2))

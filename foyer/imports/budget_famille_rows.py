@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from foyer.domain.model import HouseholdConfig
-from foyer.domain.vocabulary import ExpenseType, Frequency, ProvisionBase, SplitMode
+from foyer.domain.vocabulary import ExpenseType
 from foyer.imports import budget_famille_values as cells
 from foyer.imports.budget_famille_values import (
     BudgetFamilleError,
@@ -28,6 +28,7 @@ from foyer.imports.budget_famille_values import (
     where,
     word,
 )
+from foyer.services.budget import NewFixedLine, NewProvision
 
 Row = dict[str, Any]
 
@@ -37,37 +38,10 @@ MARKER = "bf:"
 _MARKER_MAX = 100  # bank_transaction.import_id's width
 
 
-@dataclass(frozen=True, slots=True)
-class FixedLineRow:
-    """A fixed line in foyer's terms (the fields of `services.budget.NewFixedLine`)."""
-
-    label: str
-    amount_cents: int
-    frequency: Frequency
-    split_mode: SplitMode
-    custom_share1_bp: int | None
-    category: str
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ProvisionRow:
-    """A provision in foyer's terms (the fields of `services.budget.NewProvision`)."""
-
-    name: str
-    icon: str
-    color: str
-    display_order: int
-    base: ProvisionBase
-    percentage_bp: int
-    fixed_amount_cents: int
-    split_mode: SplitMode
-    custom_share1_bp: int | None
-    is_active: bool
-    start_month: str | None
-    end_month: str | None
-    target_amount_cents: int | None
-    current_amount_cents: int
+# A fixed line and a provision in foyer's terms are the budget services' own inputs: the
+# migration hands them over as they are.
+FixedLineRow = NewFixedLine
+ProvisionRow = NewProvision
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from foyer.db.schema import bank_transaction, household, month_balance
 from foyer.imports.budget_famille import MARKER, BudgetFamilleData
 from foyer.read.budgets import list_budgets
 from foyer.services import balances, budget, budgets, transactions
-from foyer.services.budget import ConfigChanges, NewFixedLine, NewProvision
+from foyer.services.budget import ConfigChanges
 from foyer.services.transaction_inputs import NewTransaction
 
 
@@ -105,7 +105,7 @@ def _fixed_lines(conn: Connection, household_id: int, data: BudgetFamilleData) -
     verdicts = new_by_occurrence(held, (line.label for line in data.fixed_lines))
     for line, new in zip(data.fixed_lines, verdicts, strict=True):
         if new:
-            item = NewFixedLine(**asdict(line))
+            item = line
             budget.fixed_lines.create(conn, household_id=household_id, item=item)
     return _counts(verdicts)
 
@@ -115,9 +115,7 @@ def _provisions(conn: Connection, household_id: int, data: BudgetFamilleData) ->
     verdicts = new_by_occurrence(held, (item.name for item in data.provisions))
     for item, new in zip(data.provisions, verdicts, strict=True):
         if new:
-            budget.provisions.create(
-                conn, household_id=household_id, item=NewProvision(**asdict(item))
-            )
+            budget.provisions.create(conn, household_id=household_id, item=item)
     return _counts(verdicts)
 
 

@@ -21,7 +21,7 @@ from foyer.bench.server import free_port
 from foyer.cache.store import redis_client
 from foyer.cache.views import VIEWS
 from tests.factories import Api, household_api, make_fixed_line, make_transaction
-from tests.helpers import REQUIRE_SERVICES, view_request
+from tests.helpers import service_unavailable, view_request
 
 MONTHS = ("2025-05", "2025-06")
 
@@ -94,9 +94,7 @@ def own_redis() -> Iterator[tuple[int, Any]]:
     """A redis-server of this test's own on a free port (the shared one is never touched)."""
     binary = shutil.which("redis-server")
     if binary is None:
-        if REQUIRE_SERVICES:
-            pytest.fail("redis-server is not installed (FOYER_REQUIRE_SERVICES=1)")
-        pytest.skip("redis-server is not installed")
+        service_unavailable("redis-server is not installed")
     port = free_port()
     args = [binary, "--port", str(port), "--save", "", "--appendonly", "no"]
 

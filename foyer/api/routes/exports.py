@@ -3,7 +3,6 @@ CSV, XLSX or OFX download, streamed in constant memory (foyer.exports writes it)
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator, Generator
 from typing import Annotated, Any
 
@@ -18,16 +17,6 @@ from foyer.cache.params import ParamError, check_month
 from foyer.exports import FORMATS, ExportFormat, export_chunks, file_name
 
 router = APIRouter(prefix="/exports", tags=["exports"])
-
-# ASCII digits only: `\d` (foyer.months) also takes "２０２５", and `$` a trailing newline.
-_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
-
-
-def _month(value: str, name: str) -> str:
-    if not _MONTH.fullmatch(value):
-        message = f"month must be YYYY-MM, got {value!r}"
-        raise ParamError(f"{name}: {message}", [{"loc": ["query", name], "msg": message}])
-    return check_month(value, name)
 
 
 async def _streamed(chunks: Generator[bytes, None, None]) -> AsyncGenerator[bytes, None]:
@@ -89,7 +78,7 @@ def download(
     state: AppState, household_id: int, start: str, end: str, fmt: ExportFormat
 ) -> Download:
     """The export as a streamed download (the API's route and the web page's link)."""
-    first, last = _month(start, "from"), _month(end, "to")
+    first, last = check_month(start, "from"), check_month(end, "to")
     if first > last:
         raise ParamError("from: must not be after to")
     chunks = export_chunks(
