@@ -11,12 +11,14 @@ from fastapi.security import OAuth2PasswordBearer
 from foyer.api.errors import ApiError
 from foyer.auth.ratelimit import LoginThrottle
 from foyer.auth.security import InvalidTokenError, TokenClaims, TokenReader
+from foyer.auth.service import get_user
 from foyer.cache.lookup import ViewCache
 from foyer.cache.params import check_month
 from foyer.cache.store import TieredCache
 from foyer.cache.warming import Warmer
 from foyer.db.engine import Database
 from foyer.jobs.queue import JobQueue
+from foyer.observability.context import note_identity
 from foyer.observability.metrics import Metrics
 from foyer.read.cursors import CursorCodec
 from foyer.settings import Settings
@@ -60,13 +62,33 @@ async def current_claims(
     if not token:
         raise ApiError(401, "not authenticated", headers=unauthorized)
     try:
-        return state.tokens.read(token)
+        claims = state.tokens.read(token)
     except InvalidTokenError as exc:
         raise ApiError(401, "invalid or expired token", headers=unauthorized) from exc
+    note_identity(claims.household_id, claims.user_id)
+    return claims
 
 
 State = Annotated[AppState, Depends(get_state)]
 Claims = Annotated[TokenClaims, Depends(current_claims)]
+
+
+def operator_claims(state: State, claims: Claims) -> TokenClaims:
+    """The caller's claims when the caller is an operator (SPEC §7), else 403.
+
+    Read from the database on every call, not from the token: taking the flag away
+    takes effect at once. Sync: FastAPI runs it on the threadpool (a database read).
+    """
+    with state.database.read() as conn:
+        user = get_user(conn, claims.user_id)
+    if user is None or user.household_id != claims.household_id:
+        raise ApiError(401, "user no longer exists", headers={"WWW-Authenticate": "Bearer"})
+    if not user.is_operator:
+        raise ApiError(403, "operators only")
+    return claims
+
+
+Operator = Annotated[TokenClaims, Depends(operator_claims)]
 
 
 async def _month_query(

@@ -5,8 +5,8 @@ Conventions: tables singular snake_case, money in `*_cents` BIGINT, percentages 
 on every row that belongs to a household, constraint names from `NAMING_CONVENTION`.
 
 The tables are grouped by what they hold, one module each (household.py, transactions.py,
-aggregates.py, jobs.py, rules.py, budgets.py, on the metadata of base.py); this package
-exports them all, and `metadata` knows every table once they are imported.
+aggregates.py, jobs.py, rules.py, budgets.py, operations.py, on the metadata of base.py);
+this package exports them all, and `metadata` knows every table once they are imported.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from foyer.db.schema.household import (
     instance_secret,
     month_balance,
     provision,
+    revoked_token,
     user_account,
 )
 from foyer.db.schema.jobs import JOB_STATUSES, job
+from foyer.db.schema.operations import feature_flag
 from foyer.db.schema.rules import import_mapping, recategorisation, rule
 from foyer.db.schema.transactions import (
     IMPORT_STATUSES,
@@ -55,6 +57,7 @@ __all__ = [
     "bank_transaction",
     "category_budget",
     "data_stamp",
+    "feature_flag",
     "fixed_line",
     "household",
     "household_config",
@@ -65,6 +68,7 @@ __all__ = [
     "month_balance",
     "provision",
     "recategorisation",
+    "revoked_token",
     "rule",
     "split_original",
     "transaction_tag",

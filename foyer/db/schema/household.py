@@ -38,8 +38,21 @@ user_account = Table(
     Column("password_hash", String(255), nullable=False),
     Column("is_operator", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Bumped by a password change: every token issued under an older generation is refused.
+    Column("token_generation", Integer, nullable=False, server_default="0"),
     UniqueConstraint("email"),
     Index(None, "household_id"),
+)
+
+# Tokens signed out before they expire (`POST /auth/logout`), by their `jti`; a row is
+# useless once `expires_at` passes (the token is refused anyway) and is purged then.
+revoked_token = Table(
+    "revoked_token",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index(None, "expires_at"),
 )
 
 household_config = Table(

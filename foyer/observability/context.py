@@ -1,0 +1,41 @@
+"""What one request is, for whoever observes it: route, household, queries, fast path.
+
+The outermost observing middleware (`foyer.observability.requests`) opens a `RequestInfo`
+per HTTP request in a context variable; the routing, the fast path, the auth dependency
+and the query monitor fill it in; at the end the middleware hands it to the metrics, the
+sliding window and the access log. A context variable, not `scope["state"]`: the
+SQLAlchemy event listeners that count queries have no scope, only the context they run
+in (Starlette copies the context into threadpool calls, so sync routes count too).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    method: str
+    path: str  # raw: never a metric label nor logged as a key (household data may be in it)
+    route: str = "unmatched"  # the route's template, e.g. /api/v1/transactions/{transaction_id}
+    fast: bool = False  # answered by foyer.api.fastpath before routing
+    household_id: int | None = None
+    user_id: int | None = None
+    queries: int = 0
+    query_seconds: float = 0.0
+    # statement text -> runs in this request (the query monitor's N+1 detection)
+    shapes: Counter[str] = field(default_factory=Counter)
+
+
+current_request: ContextVar[RequestInfo | None] = ContextVar("foyer_request", default=None)
+
+
+def note_identity(household_id: int, user_id: int | None = None) -> None:
+    """Record who the request is for (called where the token is read)."""
+    info = current_request.get()
+    if info is not None:
+        info.household_id = household_id
+        if user_id is not None:
+            info.user_id = user_id
