@@ -12,14 +12,23 @@ MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 def parse_month(value: str) -> tuple[int, int]:
-    """'2025-06' -> (2025, 6); anything else raises ValueError with a clear message."""
-    match = _MONTH.fullmatch(value)
-    if not match:
-        raise ValueError(f"month must be YYYY-MM, got {value!r}")
-    year, month = int(match.group(1)), int(match.group(2))
+    """'2025-06' -> (2025, 6); anything else raises ValueError with a clear message.
+
+    What a month given to foyer may be (years MIN_YEAR..MAX_YEAR). The arithmetic below
+    reads its own results without that bound: the month after 2200-12, or before 1900-01
+    (a KPI's previous month), is a month to compute with, not bad input."""
+    year, month = split_month(value)
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
     return year, month
+
+
+def split_month(value: str) -> tuple[int, int]:
+    """'2025-06' -> (2025, 6) for a month foyer computed (any year); `parse_month` for input."""
+    match = _MONTH.fullmatch(value)
+    if not match:
+        raise ValueError(f"month must be YYYY-MM, got {value!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def format_month(year: int, month: int) -> str:
@@ -31,7 +40,7 @@ def month_of(day: dt.date) -> str:
 
 
 def add_months(value: str, delta: int) -> str:
-    year, month = parse_month(value)
+    year, month = split_month(value)
     index = year * 12 + (month - 1) + delta
     return format_month(index // 12, index % 12 + 1)
 
@@ -42,17 +51,16 @@ def previous_month(value: str) -> str:
 
 def months_between(start: str, end: str) -> list[str]:
     """Every month from start to end, inclusive (empty when start > end)."""
-    y1, m1 = parse_month(start)
-    y2, m2 = parse_month(end)
+    y1, m1 = split_month(start)
+    y2, m2 = split_month(end)
     count = (y2 * 12 + m2) - (y1 * 12 + m1) + 1
     return [add_months(start, i) for i in range(max(count, 0))]
 
 
 def month_bounds(value: str) -> tuple[dt.date, dt.date]:
     """[first day of the month, first day of the next month)."""
-    year, month = parse_month(value)
-    nxt = add_months(value, 1)
-    ny, nm = parse_month(nxt)
+    year, month = split_month(value)
+    ny, nm = split_month(add_months(value, 1))
     return dt.date(year, month, 1), dt.date(ny, nm, 1)
 
 

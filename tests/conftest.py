@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -39,14 +40,17 @@ def pg_url() -> Iterator[str]:
 def settings_for(
     backend: str, tmp: Path, request: pytest.FixtureRequest, **overrides: object
 ) -> Settings:
+    keys: dict[str, object] = {}  # SQLite: the signing key's file beside the database
     if backend == "sqlite":
         url = f"sqlite:///{tmp / 'foyer.db'}"
     else:
         url = request.getfixturevalue("pg_url")
+        keys = {"secret_key_file": tmp / "foyer.key"}  # PostgreSQL has no "beside"
     # Jobs run inside the request that enqueues them, retries at once (tests/jobs/ covers
     # the SQLite and Redis brokers with real consumers).
     jobs: dict[str, object] = {"queue": "immediate", "job_retry_delay_seconds": 0}
-    return Settings(database_url=url, secret_key=None, _env_file=None, **{**jobs, **overrides})  # type: ignore[call-arg]
+    options: dict[str, Any] = {**jobs, **keys, **overrides}
+    return Settings(database_url=url, secret_key=None, _env_file=None, **options)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -93,9 +97,16 @@ def app(session_app: FastAPI, engine: Engine) -> Iterator[FastAPI]:
     this one)."""
     state = session_app.state.foyer
     state.login_throttle.storage.reset()
+    state.write_quota.reset()  # household ids come back once tables are emptied
+    state.revocations.forget()  # no revocation of an earlier test's (reused) user ids
     state.cache.clear_l1()
     state.warmer.forget()
     state.metrics.cache_events.clear()  # every cache counter from zero: tests count exactly
+    state.metrics.reset_requests()
+    if state.monitor is not None:
+        state.monitor.reset()
+    if state.queries is not None:
+        state.queries.reset()
     yield session_app
     state.warmer.wait()  # nothing of this test's warms into the next one
 

@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from foyer.api.errors import ApiError
 from foyer.auth.ratelimit import LoginThrottle
+from foyer.auth.revocation import RevocationView
 from foyer.auth.security import InvalidTokenError, TokenClaims, TokenReader
 from foyer.auth.service import get_user
 from foyer.cache.lookup import ViewCache
@@ -19,8 +20,14 @@ from foyer.cache.warming import Warmer
 from foyer.db.engine import Database
 from foyer.jobs.queue import JobQueue
 from foyer.observability.context import note_identity
+from foyer.observability.flags import Flags
+from foyer.observability.memory import MemoryProfiler
 from foyer.observability.metrics import Metrics
+from foyer.observability.monitor import Monitor
+from foyer.observability.queries import QueryMonitor
 from foyer.read.cursors import CursorCodec
+from foyer.schemas.common import MONTH_PATTERN
+from foyer.services.quota import WriteQuota
 from foyer.settings import Settings
 
 
@@ -31,7 +38,8 @@ class AppState:
     settings: Settings
     database: Database
     secret: str
-    tokens: TokenReader
+    tokens: TokenReader  # checks revocation too, through `revocations`
+    revocations: RevocationView  # this process's copy of the revoked tokens
     cursors: CursorCodec
     login_throttle: LoginThrottle
     cache: TieredCache
@@ -39,6 +47,12 @@ class AppState:
     view_cache: ViewCache  # cached views: keys, hits, fills
     metrics: Metrics
     jobs: JobQueue  # the job queue (its broker per FOYER_QUEUE)
+    write_quota: WriteQuota  # rows each household may write per window (FOYER_WRITE_QUOTA)
+    flags: Flags  # feature flags: engine, warming, fast path per household
+    # FOYER_MONITORING=off: None. The request window and alerts; the query monitor.
+    monitor: Monitor | None
+    queries: QueryMonitor | None
+    memory: MemoryProfiler  # operators' tracemalloc snapshots (off until started)
 
 
 async def get_state(request: Request) -> AppState:
@@ -93,7 +107,13 @@ Operator = Annotated[TokenClaims, Depends(operator_claims)]
 
 async def _month_query(
     month: Annotated[
-        str, Query(description="YYYY-MM", examples=["2025-06"], pattern=r"^\d{4}-\d{2}$")
+        str,
+        Query(
+            description="YYYY-MM",
+            examples=["2025-06"],
+            pattern=r"^\d{4}-\d{2}$",
+            json_schema_extra={"pattern": MONTH_PATTERN},  # the docs say what check_month takes
+        ),
     ],
 ) -> str:
     # A dependency, not a plain Query: its 422 comes before the route's other checks.

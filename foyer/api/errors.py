@@ -8,15 +8,20 @@ unhandled exception (500, logged with its traceback, never sent to the client).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from foyer.cache.params import ParamError
+from foyer.observability.context import route_template
 from foyer.read.cursors import InvalidCursorError
 
 log = logging.getLogger("foyer.errors")
@@ -119,13 +124,62 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return envelope(422, CODES[422], f"{where}: {message}" if where else message, errors)
 
 
-async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", exc_info=exc)
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # The route's template, never the raw path (ids, household data); the formatter adds
+    # the correlation id and renders the traceback (foyer.observability.logs).
+    route = route_template(request.scope)
+    log.error("unhandled error", exc_info=exc, extra={"route": route, "method": request.method})
     # Starlette answers unhandled errors outside every middleware, the correlation one
     # included, so this response carries the id itself.
     cid = correlation_id.get()
     headers = {"X-Correlation-ID": cid} if cid else None
     return envelope(500, CODES[500], "internal server error", headers=headers)
+
+
+# -- The database unreachable: 503 (issue 14 "Faults", tests/faults/) --------------------
+# Added by the faults work, and only this mapping: a database that is down, restarting or
+# refusing connections, or an SQLite file whose disk is full or read-only, is a dependency
+# down (SPEC §9: 503 with Retry-After), not a bug. Every other database error stays a 500.
+
+#: Seconds a client should wait before retrying while the database is unavailable.
+DATABASE_RETRY_AFTER = 5
+#: SQLite's primary result codes of a disk that refuses writes.
+_SQLITE_DISK_CODES = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL})
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    if isinstance(exc, PoolTimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:  # lost mid-request
+        return True
+    driver = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(driver, psycopg.OperationalError):
+        # PostgreSQL refusing or dropping connections (down, shutting down, starting up,
+        # too many clients), and psycopg_pool's PoolTimeout; raw when raised below
+        # SQLAlchemy (the cache's stamp reads, COPY).
+        return True
+    if isinstance(driver, sqlite3.OperationalError):
+        return (getattr(driver, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_DISK_CODES
+    return False
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not _database_unavailable(exc):
+        return await _unhandled(request, exc)
+    # The driver's first line only: SQLAlchemy's text adds the statement's parameters.
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0:1]
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        route_template(request.scope),
+        reason[0] if reason else type(exc).__name__,
+    )
+    return envelope(
+        503,
+        CODES[503],
+        "the database is unavailable; retry later",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -134,4 +188,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ParamError, _param_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    database_errors = (OperationalError, PoolTimeoutError, psycopg.OperationalError)
+    for kind in (*database_errors, sqlite3.OperationalError):  # the 503s above
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -16,7 +16,9 @@ keeping the routes' own checks, so this middleware does the least that is exact:
 
 `tests/api/test_fastpath.py` holds it to this with a differential test: for generated
 queries, an app with it and one without answer the same status, headers and bytes.
-`FOYER_FAST_HITS=off` removes it.
+It answers only for the households the `fast_path` feature flag names
+(`foyer.observability.flags`, 100 % by default): the others' requests go to their routes.
+`FOYER_FAST_HITS=off` removes it (the flag then stays at 0 %).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from foyer.api.params import HTTP_PARAMS
 from foyer.auth.security import InvalidTokenError
 from foyer.cache.params import ParamError
 from foyer.cache.views import View, by_path, path_params
+from foyer.observability.context import current_request
 
 Query = dict[str, str]
 Parsed = tuple[View, dict[str, str | int]]
@@ -91,7 +94,12 @@ class CachedHitsMiddleware:
                 self.exact[API_PREFIX + path] = _Route(views)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and not scope.get("root_path")
+            and self.state.flags.percent("fast_path")  # 0: on for nobody, nothing to parse
+        ):
             response = await self._answer(scope)
             if response is not None:
                 await response(scope, receive, send)
@@ -114,7 +122,7 @@ class CachedHitsMiddleware:
             headers.setdefault(name, value)  # the first of repeated headers, as Starlette
         try:
             household_id = self._household(headers.get(b"authorization"))
-            if household_id is None:
+            if household_id is None or not self.state.flags.enabled("fast_path", household_id):
                 return None
             pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
             query = dict(pairs)
@@ -134,7 +142,13 @@ class CachedHitsMiddleware:
             # The route meets the same problem again and answers it with the app's
             # error handlers (a 401, a 422, a 503): nothing is lost by passing it on.
             return None
-        return answer if isinstance(answer, Response) else None
+        if not isinstance(answer, Response):
+            return None
+        info = current_request.get()
+        if info is not None:  # the observer labels it: a fast answer, and its route template
+            info.fast, info.route = True, API_PREFIX + view.path
+            info.household_id = household_id
+        return answer
 
     def _household(self, authorization: bytes | None) -> int | None:
         # OAuth2PasswordBearer's reading: "<scheme> <token>", scheme case-insensitive.

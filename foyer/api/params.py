@@ -20,6 +20,7 @@ from fastapi import Path, Query
 from foyer.api.deps import MonthQuery
 from foyer.cache.params import ParamName, check_month, parse_expense_types
 from foyer.domain.vocabulary import SORTS, Sort
+from foyer.schemas.common import MONTH_PATTERN
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -27,6 +28,12 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–500
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
 #: How many of a household's latest items a history lists (jobs, imports).
 Recent = Annotated[int, Query(ge=1, le=100, description="How many, newest first.")]
+#: A row's id in a path, bounded as its column is: BIGINT (RowId), or INTEGER for the
+#: small household tables, fixed lines and provisions (SmallRowId). Beyond, it is bad input
+#: (422); unbounded, it reached the database, whose driver raised (SQLite: OverflowError;
+#: PostgreSQL: out of range) and the request answered 500 (found by tests/fuzz/).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The item's id.")]
+SmallRowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The item's id.")]
 
 # What the routes' pattern (^\d{4}-\d{2}$) accepts, minus its oddities (non-ASCII digits,
 # a trailing newline): anything else goes to the route, which decides.
@@ -75,7 +82,9 @@ def _month_bound(name: str) -> HttpParam:
     # Trends' from/to: any text reaches the route, which names the parameter in its 422.
     example = "2025-01" if name == "from" else "2025-12"
     return HttpParam(
-        annotation=Annotated[str, Query(alias=name, examples=[example])],
+        annotation=Annotated[
+            str, Query(alias=name, examples=[example], json_schema_extra={"pattern": MONTH_PATTERN})
+        ],
         value=lambda v: check_month(_text(v), name),
         fast=_fast_month(name),
     )

@@ -1,1 +1,2 @@
-"""Households, users, password hashing, bearer tokens and the login rate limit."""
+"""Users and access: passwords, bearer tokens and their revocation, the signing key, and
+the login throttle (SPEC §7)."""

@@ -48,11 +48,17 @@ def _median_or_none(values: list[Any]) -> float | None:
     return statistics.median(present) if present else None
 
 
+#: The name suffix of a server with FOYER_MONITORING=off: `ratios` sets each server
+#: against its twin with this suffix.
+NO_MONITORING = "+nomon"
+
+
 def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
-    """Each target against the ceiling, and every other reader against reference, per cell."""
+    """Each target against the ceiling, every other reader against reference, and a server
+    against its twin without monitoring (`+nomon`, what operations cost), per cell."""
     out = []
     for (size, scenario, conc, target), cell in sorted(cells.items()):
-        for base in (CEILING, "reference"):
+        for base in (CEILING, "reference", target + NO_MONITORING):
             other = cells.get((size, scenario, conc, base))
             if target in (CEILING, base) or other is None:
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from foyer.db.engine import make_engine, read_connection
+from foyer.observability.queries import QueryMonitor
 from foyer.services import stamps
 from foyer.settings import Settings
 
@@ -34,10 +36,18 @@ class LoopStamps:
     """
 
     ASYNC_POOL_SIZE = 4
+    #: Longest wait for one of those connections (psycopg_pool's default is 30 s). A read
+    #: is one round trip, so a longer wait means PostgreSQL is down or restarting: the
+    #: request then answers 503 (PoolTimeout, foyer.api.errors) instead of hanging until it
+    #: is back (tests/faults/test_postgres_restart.py).
+    CHECKOUT_TIMEOUT_SECONDS = 1.0
 
-    def __init__(self, settings: Settings, main: Engine) -> None:
+    def __init__(
+        self, settings: Settings, main: Engine, queries: QueryMonitor | None = None
+    ) -> None:
         self._settings = settings
         self._main = main
+        self._queries = queries  # times these reads like every other statement
         self._engine: Engine | None = None
         self._pool: AsyncConnectionPool[Any] | None = None  # bound to one loop
         self._pool_loop: asyncio.AbstractEventLoop | None = None
@@ -49,13 +59,19 @@ class LoopStamps:
             with self._connect() as conn:
                 return stamps.read(conn, household_id, scopes)
         pool = await self._async_pool()
-        async with pool.connection() as conn:
-            return await stamps.read_async(conn, household_id, scopes)
+        started = time.perf_counter()
+        async with pool.connection(timeout=self.CHECKOUT_TIMEOUT_SECONDS) as conn:
+            current = await stamps.read_async(conn, household_id, scopes)
+        if self._queries is not None:  # psycopg's own pool: SQLAlchemy's events never see it
+            self._queries.record("select data_stamp", time.perf_counter() - started)
+        return current
 
     def _connect(self) -> AbstractContextManager[Connection]:
         if self._engine is None:
             shared = isinstance(self._main.pool, StaticPool)
             self._engine = self._main if shared else make_engine(self._settings, single=True)
+            if self._queries is not None and self._engine is not self._main:
+                self._queries.attach(self._engine)
         return read_connection(self._engine)
 
     async def _async_pool(self) -> AsyncConnectionPool[Any]:

@@ -1,7 +1,9 @@
 """Two cache tiers behind one call: `TieredCache.get_or_compute(view, key, compute)`.
 
-- L1: a cachetools LRU in this process (bounded by entries; cachetools is not
-  thread-safe, so one lock guards it — held for dictionary work only, never for I/O).
+- L1: a cachetools LRU in this process, bounded by bytes (`l1_bytes`: bodies, their
+  gzipped copies and a per-entry overhead); a body over a sixteenth of the budget is
+  served but not kept, so a few huge answers cannot push out everything else. cachetools
+  is not thread-safe, so one lock guards it — held for dictionary work only, never for I/O.
 - L2: Redis when FOYER_REDIS_URL is set, shared by every process and machine, entries
   with a TTL. Short socket timeouts, no retries, and a circuit breaker: a dead or slow
   Redis costs at most one timeout per cooldown, then requests skip it (counted as
@@ -36,6 +38,11 @@ log = logging.getLogger("foyer.cache")
 
 #: Bodies at least this large are also kept gzipped (compressed once, at fill time).
 GZIP_MIN_BYTES = 1024
+#: What an L1 entry costs besides its bodies: its key, the objects' headers and the LRU's
+#: bookkeeping (tracemalloc measured ~150 bytes for a 40-character key; rounded up).
+ENTRY_OVERHEAD_BYTES = 256
+#: An entry may take at most this fraction of the L1 budget (1/16: 4 MiB of 64 MiB).
+L1_ENTRY_SHARE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +50,19 @@ class Entry:
     body: bytes  # JSON, identity encoding
     gzipped: bytes | None  # the same, gzipped; None when too small to be worth it
 
+    @property
+    def nbytes(self) -> int:
+        """What keeping it in L1 costs, roughly (the LRU's `getsizeof`)."""
+        return len(self.body) + len(self.gzipped or b"") + ENTRY_OVERHEAD_BYTES
+
 
 def make_entry(body: bytes) -> Entry:
     small = len(body) < GZIP_MIN_BYTES
     return Entry(body, None if small else gzip.compress(body, compresslevel=5, mtime=0))
+
+
+def _nbytes(entry: Entry) -> int:
+    return entry.nbytes
 
 
 def redis_client(url: str, timeout: float) -> Redis:
@@ -65,7 +81,7 @@ class TieredCache:
         self,
         *,
         enabled: bool = True,
-        l1_entries: int = 4096,
+        l1_bytes: int = 64 * 1024 * 1024,
         redis: Redis | None = None,
         namespace: str = "foyer",
         ttl_seconds: int = 86_400,
@@ -79,7 +95,8 @@ class TieredCache:
         self.namespace = namespace
         self.ttl_seconds = ttl_seconds
         self.breaker = breaker or CircuitBreaker()
-        self._l1: LRUCache[str, Entry] = LRUCache(maxsize=l1_entries)
+        self._l1: LRUCache[str, Entry] = LRUCache(maxsize=l1_bytes, getsizeof=_nbytes)
+        self.l1_entry_max_bytes = l1_bytes // L1_ENTRY_SHARE
         self._l1_lock = threading.Lock()
         self._flights: dict[str, tuple[threading.Lock, int]] = {}
         self._flights_lock = threading.Lock()
@@ -116,8 +133,9 @@ class TieredCache:
                     self._events.labels(view, "l1", "warm").inc()
                 self._l2_set(view, key, body)
             entry = make_entry(body)
-            with self._l1_lock:
-                self._l1[key] = entry
+            if entry.nbytes <= self.l1_entry_max_bytes:
+                with self._l1_lock:
+                    self._l1[key] = entry
             return entry
 
     def peek(self, view: str, key: str) -> Entry | None:
@@ -135,6 +153,11 @@ class TieredCache:
     def _l1_get(self, key: str) -> Entry | None:
         with self._l1_lock:  # an LRU read reorders: it needs the lock too
             return self._l1.get(key)
+
+    def l1_usage(self) -> tuple[int, int]:
+        """(entries, bytes) held in L1."""
+        with self._l1_lock:
+            return len(self._l1), int(self._l1.currsize)
 
     def clear_l1(self) -> None:
         with self._l1_lock:

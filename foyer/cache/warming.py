@@ -9,9 +9,10 @@ worker after it):
   view, any month) whose data stamps the write changed — what its people are looking
   at now, so their next read after their own write is a hit.
 At start: the base views of the households active this month or last, at most
-`households` of them. One worker thread, so warming never takes more than one core's
-slice from requests; a job already queued is not queued twice. Warm-ups are not counted
-as cache lookups (`tally=False`): the hit rate is the readers'.
+`households` of them. Only households the `warming` feature flag names (`warms`): the
+others' next read after a write computes. One worker thread, so warming never takes more
+than one core's slice from requests; a job already queued is not queued twice. Warm-ups
+are not counted as cache lookups (`tally=False`): the hit rate is the readers'.
 
 Why not the job queue: a warm-up is worth something only in the next second, in this
 process's L1; a persistent, retried job would outlive its use.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import NamedTuple
@@ -72,8 +74,10 @@ class Warmer:
         sources: Sources,
         recent: int = 32,
         inline: int = 8,
+        warms: Callable[[int], bool] = lambda _household_id: True,
     ) -> None:
         self.database = database
+        self.warms = warms  # which households are warmed (the `warming` flag)
         self.cache = cache
         self.sources = sources
         self.recent = recent
@@ -158,6 +162,8 @@ class Warmer:
         recent_months = (today, previous_month(today))
         jobs: dict[WarmJob, None] = {}  # ordered: the most recently read first
         for household_id, scopes in changed.items():
+            if not self.warms(household_id):
+                continue
             with self._lock:
                 candidates = list(reversed(list(self._recent.get(household_id) or ())))
             candidates += [
@@ -189,7 +195,7 @@ class Warmer:
         months = (today, previous_month(today))
         with self.database.read() as conn:
             chosen = busiest_households(conn, months, households)
-        for household_id in chosen:
+        for household_id in filter(self.warms, chosen):
             for month in months:
                 for view in BASE_VIEWS:
                     self._warm(WarmJob(household_id, view, (("month", month),)), queued=False)

@@ -1,4 +1,5 @@
-"""The `foyer` command: serve, migrate, worker, user, import, demo, aggregates, advise, bench.
+"""The `foyer` command: serve, migrate, worker, user, import, demo, aggregates, backup,
+restore, advise, bench.
 
 This module only assembles the typer `app` (the console entry point `foyer.cli:app`) from
 one module per command group. Every command imports what it needs inside its body, so
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from foyer.cli import advise, aggregates, bench, demo, imports, server, users, worker
+from foyer.cli import advise, aggregates, backup, bench, demo, imports, server, users, worker
 
 app = typer.Typer(help="foyer: the couple's budget dashboard.", no_args_is_help=True)
 app.add_typer(users.app, name="user")
@@ -19,6 +20,8 @@ app.command()(server.serve)
 app.command()(server.migrate)
 app.command()(worker.worker)
 app.command()(demo.demo)
+app.command()(backup.backup)
+app.command()(backup.restore)
 app.command()(advise.advise)
 app.command()(bench.bench)
 

@@ -1,6 +1,7 @@
 """`foyer bench`: side-by-side load benchmarks of the dashboard's readers (docs/PERFORMANCE.md),
 and with `--micro`, `--imports` or `--web` the write-cost, bank-import and web-dashboard
-(headless Chromium) benchmarks instead.
+(headless Chromium) benchmarks instead; with `--soak`, a long run of the mixed session that
+watches the server's memory and open files (foyer/bench/soak.py).
 
 A "reader" here is the dashboard read path a server runs (`FOYER_READER`: reference or
 optimized), not the SQLAlchemy engine. One server per configuration; `--cache`,
@@ -26,8 +27,10 @@ def server_configs(
     workers: int,
     redis: str | None,
     warm_recent: list[str] | None = None,
+    monitoring: list[str] | None = None,
 ) -> list[ServerConfig]:
     """One server configuration per reader, named by what differs between them."""
+    from foyer.bench.report import NO_MONITORING
     from foyer.bench.server import ServerConfig
 
     def per_reader(values: list[str], option: str) -> list[str]:
@@ -42,14 +45,19 @@ def server_configs(
     warms = per_reader(warm_recent or ["32"], "--warm-recent")
     if not all(w.isdigit() for w in warms):
         raise typer.BadParameter("--warm-recent: whole numbers")
-    # Named after the reader, plus the cache and warming when they differ between them.
+    monitors = per_reader(monitoring or ["on"], "--monitoring")
+    if not set(monitors) <= {"on", "off"}:
+        raise typer.BadParameter("--monitoring: on or off")
+    # Named after the reader, plus the cache, warming and monitoring when they differ.
     configs = []
-    for reader, on, warm in zip(readers, caches, warms, strict=True):
+    for reader, on, warm, watched in zip(readers, caches, warms, monitors, strict=True):
         name = reader
         if len(set(caches)) > 1 and on == "on":
             name += "+cache"
         if len(set(warms)) > 1 and on == "on" and warm == "0":
             name += "+nowarm"
+        if len(set(monitors)) > 1 and watched == "off":
+            name += NO_MONITORING
         configs.append(
             ServerConfig(
                 name,
@@ -57,7 +65,7 @@ def server_configs(
                 cache=on,
                 workers=workers,
                 redis_url=redis,
-                extra_env={"FOYER_CACHE_WARM_RECENT": warm},
+                extra_env={"FOYER_CACHE_WARM_RECENT": warm, "FOYER_MONITORING": watched},
             )
         )
     if len({c.name for c in configs}) != len(configs):
@@ -112,6 +120,20 @@ def bench(
             "folder (first --db and --sizes; scripts/screenshots)."
         ),
     ] = None,
+    soak: Annotated[
+        bool,
+        typer.Option(
+            help="Instead: --clients clients replaying the mixed session for --minutes "
+            "against one server (optimized reader, cache on; the first of --sizes, --db, "
+            "--workers, --redis), its RSS and open files sampled; exit 1 unless 0 errors "
+            "and both flat within 10 % after --warmup (writes soak.json and soak.md)."
+        ),
+    ] = False,
+    clients: Annotated[int, typer.Option(min=1, help="--soak: concurrent clients.")] = 50,
+    minutes: Annotated[float, typer.Option(min=0.01, help="--soak: duration.")] = 10.0,
+    warmup: Annotated[
+        float, typer.Option(min=0.0, help="--soak: seconds of warm-up, left out of the verdict.")
+    ] = 60.0,
     sizes: Annotated[str, typer.Option(help="Datasets: 10k,100k,1m,5m.")] = "10k,1m",
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
     readers: Annotated[
@@ -139,6 +161,13 @@ def bench(
             "(--readers optimized,optimized --cache on --warm-recent 32,0)."
         ),
     ] = "32",
+    monitoring: Annotated[
+        str,
+        typer.Option(
+            help="FOYER_MONITORING of the servers, or one per reader: what operations cost "
+            "(--readers optimized,optimized --cache on --monitoring on,off)."
+        ),
+    ] = "on",
     generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
 ) -> None:
@@ -179,10 +208,22 @@ def bench(
         command = "foyer " + " ".join(sys.argv[1:])
         run_web_bench(_csv(db), _csv(sizes), cold, warm, out, screenshots, command)
         return
+    if soak:
+        from foyer.bench.soak import SoakPlan, soak_command
+
+        raise typer.Exit(
+            soak_command(
+                SoakPlan(clients, minutes * 60, _csv(sizes)[0], db, workers, redis, warmup),
+                folder,
+                console,
+            )
+        )
     plan = Plan(
         sizes=_csv(sizes),
         db=db,
-        configs=server_configs(_csv(readers), _csv(cache), workers, redis, _csv(warm_recent)),
+        configs=server_configs(
+            _csv(readers), _csv(cache), workers, redis, _csv(warm_recent), _csv(monitoring)
+        ),
         scenarios=_csv(scenarios) or list(BUILDERS),
         concurrency=[int(c) for c in _csv(concurrency)],
         seconds=seconds,

@@ -74,7 +74,7 @@ def report(name: str, data: BudgetFamilleData, summary: MigrationSummary) -> lis
     if left.get("users"):
         lines.append(
             f"  not migrated: {left['users']} users (users): each partner creates a foyer "
-            f"login (foyer user create --email … --household {shlex.quote(name)})"
+            f"login (foyer user create --email … --join {shlex.quote(name)})"
         )
     lines.extend(f"  note: {note}" for note in (*data.notes, *summary.notes))
     return lines

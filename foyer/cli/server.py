@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import logging.config
 from typing import Annotated
 
 import typer
@@ -15,23 +15,48 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Take the client's address from X-Forwarded-For / X-Forwarded-Proto when "
+            "the request comes from --forwarded-allow-ips (login throttling keys on it)."
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated proxy addresses (or networks) trusted for those headers; "
+            "'*' trusts any. Unset: $FORWARDED_ALLOW_IPS, else 127.0.0.1 only."
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (OpenAPI docs at /docs)."""
     import uvicorn
 
+    from foyer.observability.logs import settings_config
+
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # the start-up schema check
+    # JSON lines (FOYER_LOG_FORMAT) here, and in each worker process: uvicorn applies the
+    # same dictionary in the processes it spawns. Its own access log stays off: foyer's
+    # request observer writes one line per request instead.
+    log_config = settings_config(settings)
+    logging.config.dictConfig(log_config)
     console.print(f"foyer on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        "foyer.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
+    from foyer.observability.metrics import multiprocess_metrics
+
+    with multiprocess_metrics(workers):  # one /metrics scrape sees every worker
+        uvicorn.run(
+            "foyer.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            log_config=log_config,
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
 
 
 def migrate(

@@ -8,7 +8,7 @@ stops at once.
 
 from __future__ import annotations
 
-import logging
+import logging.config
 from typing import Annotated
 
 import typer
@@ -26,13 +26,14 @@ def worker(
     from foyer.app import check_schema
     from foyer.db.engine import Database
     from foyer.jobs import JobQueue
+    from foyer.observability.logs import settings_config
 
     settings = Settings()
     if settings.queue == "immediate":
         console.print("[red]FOYER_QUEUE=immediate runs jobs where they are enqueued[/red]")
         raise typer.Exit(2)
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # huey's lines and the jobs' (each with its job id) as JSON (FOYER_LOG_FORMAT).
+    logging.config.dictConfig(settings_config(settings, access_log=False))
     with command_engine(settings) as engine:
         check_schema(engine)
         queue = JobQueue(settings, Database(engine))

@@ -4,10 +4,16 @@ SQLite: WAL so readers never block the writer, foreign keys on, a busy timeout i
 instant "database is locked", synchronous=NORMAL (durable at checkpoints, safe with WAL),
 a memory map and a larger page cache. Write transactions start with BEGIN IMMEDIATE so two
 writers queue on the lock instead of deadlocking on a read-to-write upgrade.
+
+PostgreSQL: a statement_timeout on the API's connections (FOYER_DB_STATEMENT_TIMEOUT_MS),
+so a runaway statement is cancelled and its request answers 503 instead of holding a
+connection; work that may legitimately run longer (jobs) widens it per transaction with
+`Database.with_statement_timeout`. A cancelled statement raises `StatementTimeoutError`.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import sqlite3
 import threading
@@ -16,7 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from foyer.settings import Settings
@@ -72,10 +81,26 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(mode)
 
 
-def make_engine(settings: Settings, *, single: bool = False) -> Engine:
+class StatementTimeoutError(OperationalError):
+    """PostgreSQL cancelled a statement that ran past its statement_timeout."""
+
+
+def _on_pg_error(context: ExceptionContext) -> None:
+    # SQLAlchemy wraps every driver error in OperationalError; give the timeout its own
+    # class so the API can answer it (503) without claiming every OperationalError.
+    original = context.original_exception
+    if isinstance(original, psycopg.errors.QueryCanceled) and context.statement is not None:
+        raise StatementTimeoutError(context.statement, context.parameters, original) from original
+
+
+def make_engine(
+    settings: Settings, *, single: bool = False, statement_timeout_ms: int = 0
+) -> Engine:
     """Create the engine for `settings.database_url` with foyer's connection setup.
 
     `single`: a pool of one connection that fails fast instead of waiting (`LoopEngine`).
+    `statement_timeout_ms`: PostgreSQL's statement_timeout on every connection (0: none;
+    the API passes FOYER_DB_STATEMENT_TIMEOUT_MS; commands an operator runs take none).
     """
     one = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 1} if single else {}
     if settings.is_sqlite:
@@ -95,7 +120,18 @@ def make_engine(settings: Settings, *, single: bool = False) -> Engine:
         "max_overflow": settings.db_max_overflow,
         **one,
     }
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_recycle=1800, **pool)
+    if statement_timeout_ms > 0:
+        # A startup option: set when the connection opens, no round trip per checkout.
+        pool["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
+    engine = create_engine(settings.database_url, pool_pre_ping=True, pool_recycle=1800, **pool)
+    event.listen(engine, "handle_error", _on_pg_error)
+    return engine
+
+
+def set_statement_timeout(conn: Connection, ms: int) -> None:
+    """This transaction's statement_timeout (PostgreSQL; 0: none). SQLite has none."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(ms)}")
 
 
 def analyze(engine: Engine) -> None:
@@ -140,10 +176,14 @@ class Database:
     apps in one test process only share them when they share this object.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, statement_timeout_ms: int | None = None) -> None:
         self.engine = engine
+        # None: the engine's own (the API's, or none); else set in every transaction.
+        self.statement_timeout_ms = statement_timeout_ms
         self._before_commit: list[BeforeCommit] = []
-        self._optimized_at: float | None = None  # time.monotonic() of the last optimize
+        # time.monotonic() of the last optimize, in a list: `with_statement_timeout`'s
+        # copies share it, as they share the listeners and the lock.
+        self._optimized_at: list[float] = []
         self._after_commit: list[AfterCommit] = []
         # SQLite takes one writer at a time. Writers of this process queue on this lock
         # first: waiting in SQLite's busy handler instead means sleeping in growing steps
@@ -152,6 +192,15 @@ class Database:
         self._writer_lock: AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         )
+
+    def with_statement_timeout(self, ms: int) -> Database:
+        """This database — its engine, listeners, writer lock and last `optimize` shared —
+        whose reads and units of work run under statement_timeout `ms` (0: none): for
+        jobs, whose statements (an aggregate rebuild, a large import's insert) may run
+        past the API's limit."""
+        other = copy.copy(self)  # shallow: the same engine, listener lists, lock, list
+        other.statement_timeout_ms = ms
+        return other
 
     def before_commit(self, listener: BeforeCommit) -> None:
         """Call `listener(conn, notes)` at the end of each unit of work with notes, on its
@@ -178,10 +227,12 @@ class Database:
         one refresh, not ten (each cost a PostgreSQL import 0.1-0.16 s, growing with the
         table)."""
         now = time.monotonic()
-        if self._optimized_at is not None and now - self._optimized_at < unless_within:
+        if self._optimized_at and now - self._optimized_at[0] < unless_within:
             return False
-        self._optimized_at = now
+        self._optimized_at[:] = [now]
         with self._writer_lock, self.engine.connect() as conn:
+            if self.statement_timeout_ms is not None:
+                set_statement_timeout(conn, self.statement_timeout_ms)
             if self.engine.dialect.name == "sqlite":
                 # PRAGMA optimize would be the idiom, but before SQLite 3.46 it only analyses
                 # tables this connection's own queries used, which a fresh one has none of.
@@ -192,7 +243,15 @@ class Database:
 
     def read(self) -> AbstractContextManager[Connection]:
         """A connection for reads; its transaction is rolled back at the end."""
-        return read_connection(self.engine)
+        if self.statement_timeout_ms is None:
+            return read_connection(self.engine)
+        return self._read_with_timeout(self.statement_timeout_ms)
+
+    @contextmanager
+    def _read_with_timeout(self, ms: int) -> Iterator[Connection]:
+        with read_connection(self.engine) as conn:
+            set_statement_timeout(conn, ms)
+            yield conn
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Connection]:
@@ -206,6 +265,8 @@ class Database:
         with self._writer_lock, self.engine.connect().execution_options(foyer_write=True) as conn:
             try:
                 with conn.begin():
+                    if self.statement_timeout_ms is not None:
+                        set_statement_timeout(conn, self.statement_timeout_ms)
                     yield conn
                     pending: Notes | None = conn.info.get(NOTES)
                     if pending:

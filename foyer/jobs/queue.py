@@ -22,10 +22,12 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 
+from foyer.auth import revocation
 from foyer.db.engine import Database
 from foyer.jobs.backoff import retry_delay
 from foyer.jobs.kinds import KINDS, JobFunction
 from foyer.jobs.runner import describe, run_job
+from foyer.observability.logs import job_logging
 from foyer.services import imports, jobs
 from foyer.settings import Settings
 
@@ -120,14 +122,19 @@ class JobQueue:
 
     def run(self, job_id: int) -> None:
         """The task huey runs for every message (registered as `foyer.run_job`)."""
-        run_job(
-            database=self.database,
-            kinds=self.kinds,
-            job_id=job_id,
-            max_attempts=self.settings.job_max_attempts,
-            delay=self._delay,
-            lease=self.lease,
-        )
+        with job_logging(job_id):  # every line the run logs carries the job's id
+            run_job(
+                # A job's statements may run past the API's statement_timeout (a rebuild, a
+                # large import's insert): they get FOYER_DB_JOB_STATEMENT_TIMEOUT_MS instead.
+                database=self.database.with_statement_timeout(
+                    self.settings.db_job_statement_timeout_ms
+                ),
+                kinds=self.kinds,
+                job_id=job_id,
+                max_attempts=self.settings.job_max_attempts,
+                delay=self._delay,
+                lease=self.lease,
+            )
 
     def depth(self) -> int:
         """Messages waiting in the broker (one round trip: a readiness check, a gauge).
@@ -158,7 +165,8 @@ class JobQueue:
     def housekeeping(self) -> dict[str, int]:
         """The daily periodic task (03:17 UTC): delete jobs finished more than
         FOYER_JOB_RETENTION_DAYS ago and import previews older than
-        FOYER_IMPORT_PREVIEW_RETENTION_DAYS, then refresh the planner's statistics."""
+        FOYER_IMPORT_PREVIEW_RETENTION_DAYS, and token revocations whose tokens have all
+        expired, then refresh the planner's statistics."""
         now = dt.datetime.now(dt.UTC)
         with self.database.unit_of_work() as conn:
             purged_jobs = jobs.purge_finished(
@@ -167,6 +175,7 @@ class JobQueue:
             purged_previews = imports.purge_previews(
                 conn, before=now - dt.timedelta(days=self.settings.import_preview_retention_days)
             )
+            revocation.purge_expired(conn, now=now)  # logs what it purged
         self.database.optimize()
         log.info("housekeeping: purged %s job(s), %s preview(s)", purged_jobs, purged_previews)
         return {"jobs": purged_jobs, "previews": purged_previews}

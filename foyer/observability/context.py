@@ -11,22 +11,46 @@ in (Starlette copies the context into threadpool calls, so sync routes count too
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from foyer.observability.queries import QueryMonitor
+
+
+#: The route of a request no route template matched (a 404 of an unknown path).
+UNMATCHED = "unmatched"
+
+
+def route_template(scope: Mapping[str, Any]) -> str:
+    """The template of the route that took the request (never the raw path), or UNMATCHED.
+
+    FastAPI (0.16x) keeps an included router's route as declared, its path without the
+    routers' prefixes; the full template is on the effective route it records.
+    """
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(effective, "path_format", None) or getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else UNMATCHED
 
 
 @dataclass(slots=True)
 class RequestInfo:
     method: str
     path: str  # raw: never a metric label nor logged as a key (household data may be in it)
-    route: str = "unmatched"  # the route's template, e.g. /api/v1/transactions/{transaction_id}
+    route: str = UNMATCHED  # the route's template, e.g. /api/v1/transactions/{transaction_id}
     fast: bool = False  # answered by foyer.api.fastpath before routing
     household_id: int | None = None
     user_id: int | None = None
+    # The app's query monitor: engines may be shared by several apps (tests), so a
+    # statement is counted by the monitor of the request it runs for.
+    monitor: QueryMonitor | None = None
     queries: int = 0
     query_seconds: float = 0.0
-    # statement text -> runs in this request (the query monitor's N+1 detection)
-    shapes: Counter[str] = field(default_factory=Counter)
+    # statement text -> runs in this request (the query monitor's N+1 detection); made on
+    # the first statement, so a cache hit that runs none never allocates it
+    shapes: Counter[str] | None = None
 
 
 current_request: ContextVar[RequestInfo | None] = ContextVar("foyer_request", default=None)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from foyer.db.engine import as_utc
 from foyer.db.schema import job
@@ -77,3 +77,10 @@ def list_jobs(conn: Connection, *, household_id: int, limit: int) -> list[JobVie
         _query().where(job.c.household_id == household_id).order_by(job.c.id.desc()).limit(limit)
     )
     return [_view(row) for row in conn.execute(query)]
+
+
+def counts_by_kind_and_status(conn: Connection) -> dict[tuple[str, str], int]:
+    """Every household's jobs counted by (kind, status): the operators' gauge and report.
+    The job table is purged of finished jobs after FOYER_JOB_RETENTION_DAYS, so it stays small."""
+    query = select(job.c.kind, job.c.status, func.count()).group_by(job.c.kind, job.c.status)
+    return {(kind, status): int(count) for kind, status, count in conn.execute(query)}

@@ -1,9 +1,10 @@
-"""Login and the current user (SPEC §7)."""
+"""Login, the current user and a password change (SPEC §7)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from foyer.auth.policy import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from foyer.schemas.common import Output
 
 
@@ -19,3 +20,15 @@ class MeRead(Output):
     household_id: int
     household_name: str
     is_operator: bool
+
+
+class PasswordChange(BaseModel):
+    # Not `Input`: that strips strings, and a password's spaces are part of it.
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new_password: str = Field(
+        min_length=MIN_PASSWORD_CHARS,
+        max_length=MAX_PASSWORD_CHARS,
+        description=f"At least {MIN_PASSWORD_CHARS} characters.",
+    )

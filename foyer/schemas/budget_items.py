@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -20,6 +20,7 @@ from foyer.schemas.common import (
 )
 
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+COLOR_DOC: dict[str, Any] = {"pattern": _COLOR.pattern}  # the API docs say what _color takes
 
 
 def _check_custom(split_mode: str, custom_share1: object) -> None:
@@ -69,7 +70,7 @@ class FixedLineRead(Output):
 class ProvisionCreate(Input):
     name: str = Field(min_length=1, max_length=100, examples=["Vacances"])
     icon: str = Field(default="", max_length=50, examples=["🏖️"])
-    color: str = Field(default="#4F46E5", examples=["#0EA5E9"])
+    color: str = Field(default="#4F46E5", examples=["#0EA5E9"], json_schema_extra=COLOR_DOC)
     display_order: int = Field(default=0, ge=-1_000_000, le=1_000_000)
     base: ProvisionBase = "total"
     percentage: Percent = Field(default=Decimal(0), examples=[5.0])
@@ -102,7 +103,7 @@ class ProvisionUpdate(Input):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     icon: str | None = Field(default=None, max_length=50)
-    color: str | None = None
+    color: str | None = Field(default=None, json_schema_extra=COLOR_DOC)
     display_order: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
     base: ProvisionBase | None = None
     percentage: Percent | None = None

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from foyer.domain.splits import MAX_PARTS, MIN_PARTS
 from foyer.domain.vocabulary import ExpenseType
 from foyer.months import MAX_YEAR, MIN_YEAR
-from foyer.schemas.common import Category, Input, Money, Output
+from foyer.schemas.common import DATE_PATTERN, Category, Input, Money, Output
 
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
 MAX_BULK = 10_000
@@ -26,7 +26,7 @@ def clean_tags(tags: list[str] | None) -> list[str] | None:
 
 
 class TransactionCreate(Input):
-    date: dt.date = Field(examples=["2025-06-12"])
+    date: dt.date = Field(examples=["2025-06-12"], json_schema_extra={"pattern": DATE_PATTERN})
     label: str = Field(min_length=1, max_length=500, examples=["CB CARREFOUR 12/06"])
     amount: Money = Field(examples=[-54.3], description="Negative = debit, positive = credit.")
     category: Category = Field(default="uncategorized", examples=["courses"])

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 
-from foyer.months import parse_month
+from foyer.months import split_month
 from foyer.web.messages import MESSAGES
 
 Lang = Literal["fr", "en"]
@@ -79,12 +79,12 @@ class Words:
         return str(format_percent(Decimal(str(value)), _PERCENT[self.lang], locale=self.locale))
 
     def month(self, month: str) -> str:
-        year, number = parse_month(month)
+        year, number = split_month(month)
         return str(format_date(dt.date(year, number, 1), "LLLL yyyy", locale=self.locale))
 
     def month_short(self, month: str) -> str:
         """`juin 26`, `Jul 26`: a chart axis' month."""
-        year, number = parse_month(month)
+        year, number = split_month(month)
         return str(format_date(dt.date(year, number, 1), "MMM yy", locale=self.locale))
 
     def date(self, value: str) -> str:

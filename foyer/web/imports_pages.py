@@ -19,6 +19,7 @@ from foyer.imports import MappingError, NotABankExport
 from foyer.jobs import QueueUnavailableError
 from foyer.read.imports import analyze, get_import, list_imports
 from foyer.services import imports
+from foyer.services.quota import QuotaExceededError, import_commit_rows
 from foyer.web import imports_jobs, rules_pages
 from foyer.web.i18n import Words
 from foyer.web.imports_forms import FixForm, FormProblem
@@ -221,6 +222,12 @@ def commit(
         return not_found(request, w)
     if record.status == "undone":
         return problem(request, w, 409, w.t("imports.error_undone"))
+    try:  # the API's commit route charges the same (foyer.services.quota)
+        state.write_quota.charge(claims.household_id, import_commit_rows(record))
+    except QuotaExceededError as exc:
+        refused = problem(request, w, 429, w.t("imports.error_quota", seconds=exc.retry_after))
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     try:
         job_id = state.jobs.enqueue(
             "commit_import", household_id=claims.household_id, payload={"import_id": import_id}

@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from foyer.api.deps import State
-from foyer.auth.login import BadCredentials, Throttled, log_in
+from foyer.api.routes.auth import client_address
+from foyer.auth.account import sign_out
+from foyer.auth.login import BadCredentials, SignedIn, Throttled, log_in
 from foyer.auth.security import InvalidTokenError
 from foyer.months import add_months, month_of, parse_month
 from foyer.web import views_html
@@ -99,25 +101,38 @@ def login(
         ttl_minutes=state.settings.token_ttl_minutes,
         email=email,
         password=password,
-        client=request.client.host if request.client else "unknown",
+        client=client_address(request),
     )
-    if isinstance(outcome, Throttled | BadCredentials):
-        status, error = (
-            (429, w.t("login.throttled", seconds=outcome.retry_after))
-            if isinstance(outcome, Throttled)
-            else (401, w.t("login.bad"))
-        )
+    if not isinstance(outcome, SignedIn):
+        headers = {"Cache-Control": "no-store"}
+        if isinstance(outcome, BadCredentials):
+            status, error = 401, w.t("login.bad")
+        else:  # throttled (429), or no password check can run now (503)
+            status, key = (
+                (429, "login.throttled") if isinstance(outcome, Throttled) else (503, "login.busy")
+            )
+            error = w.t(key, seconds=outcome.retry_after)
+            headers["Retry-After"] = str(outcome.retry_after)
         context = base_context(
             w, request, csrf=csrf_token_for(request), next=local_path(next), error=error
         )
-        return html(render("login.html", context), status=status)
+        return html(render("login.html", context), status=status, headers=headers)
     response = RedirectResponse(local_path(next), status_code=303)
     set_session(response, request, outcome.token, outcome.ttl_seconds)
     return response
 
 
 @router.post("/logout", dependencies=[Csrf])
-def logout() -> Response:
+def logout(request: Request, state: State) -> Response:
+    """Sign out: the session's token is revoked (refused by the API too), then forgotten."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        try:
+            claims = state.tokens.read(token)
+        except InvalidTokenError:
+            pass  # expired or revoked already: nothing left to revoke
+        else:
+            sign_out(state.database, state.revocations, claims)
     response = RedirectResponse("/login", status_code=303)
     clear_session(response)
     return response

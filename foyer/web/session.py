@@ -2,7 +2,9 @@
 
 - The session is the same signed token the API issues, in an HttpOnly cookie
   (`foyer_session`, SameSite=Lax, Secure when the request came over https), so the pages
-  check identity exactly as the API does: no server-side session store.
+  check identity exactly as the API does: no server-side session store. Signing out
+  (`POST /logout`) revokes that token (foyer.auth.revocation), so a copy of the cookie
+  stops working too, in the pages and the API alike.
 - CSRF: a double-submit token. `foyer_csrf` is a random cookie (SameSite=Strict) that the
   page's script copies into an `X-CSRF-Token` header on every htmx request and into the
   `csrf_token` field of plain forms; an unsafe request whose token is missing or differs

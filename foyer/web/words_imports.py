@@ -100,6 +100,8 @@ EN: dict[str, str] = {
     "imports.commit": "Import {count} new rows",
     "imports.error_undone": "This import was undone: upload the file again.",
     "imports.error_queue": "The job queue is unavailable. Try again in a moment.",
+    "imports.error_quota": "Your household has added many rows lately: try again in "
+    "{seconds} seconds.",
     # Jobs
     "imports.job_commit": "Importing the bank file",
     "imports.job_apply": "Applying the rules",
@@ -283,6 +285,8 @@ FR: dict[str, str] = {
     "imports.commit": "Importer {count} nouvelles lignes",
     "imports.error_undone": "Cet import a été annulé : envoyez le fichier à nouveau.",
     "imports.error_queue": "La file des tâches est indisponible. Réessayez dans un instant.",
+    "imports.error_quota": "Votre foyer a ajouté beaucoup de lignes ces derniers temps : "
+    "réessayez dans {seconds} secondes.",
     # Tâches
     "imports.job_commit": "Import du relevé",
     "imports.job_apply": "Application des règles",

@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 
 from foyer.months import add_months
-from tests.factories import Api, make_fixed_line, make_provision, make_transaction
+from tests.factories import PASSWORD, Api, make_fixed_line, make_provision, make_transaction
 from tests.helpers import assert_envelope
 
 MONTH = "2025-06"
@@ -73,6 +73,26 @@ def probe_me(w: World) -> None:
     assert me_b["household_id"] != me_a["household_id"]
     assert me_b["household_name"] == "Elsewhere"
     assert me_b["email"] == "mallory@example.com"
+
+
+def probe_logout(w: World) -> None:
+    # B signs out: B's token is refused from then on, A's sessions are untouched (the
+    # snapshot after the probe reads A's views with A's token).
+    assert w.b.post("/auth/logout", None).status_code == 204
+    assert_envelope(w.b.get("/auth/me"), 401, "unauthorized")
+    assert w.a.ok("/auth/me")["household_name"] == "Home"
+
+
+def probe_change_password(w: World) -> None:
+    # B's password change refuses B's tokens only; A keeps its token and its password.
+    change = {"current_password": PASSWORD, "new_password": "mallory's new passphrase"}
+    assert w.b.post("/auth/password", change).status_code == 204
+    assert_envelope(w.b.get("/auth/me"), 401, "unauthorized")
+    assert w.a.ok("/auth/me")["household_name"] == "Home"
+    again = w.a.client.post(
+        "/api/v1/auth/token", data={"username": "alex@example.com", "password": PASSWORD}
+    )
+    assert again.status_code == 200
 
 
 def probe_get_config(w: World) -> None:
@@ -665,6 +685,33 @@ def probe_anomalies(w: World) -> None:
     ]
 
 
+# -- operators' routes --------------------------------------------------------------------------
+# /api/v1/monitoring is for operators only (SPEC §7): household B, not one, is refused every
+# route with 403 and changes nothing. What operators see is the process's, never a
+# household's rows (tests/api/test_monitoring.py).
+
+
+def _operators_only(method: str, path: str) -> Callable[[World], None]:
+    def probe(w: World) -> None:
+        response = w.b.client.request(method, f"/api/v1{path}", headers=w.b.headers)
+        assert response.status_code == 403, response.text
+        assert response.json()["error"]["code"] == "forbidden"
+
+    return probe
+
+
+MONITORING = [
+    ("GET", "/monitoring/performance"),
+    ("POST", "/monitoring/cache/clear"),
+    ("POST", "/monitoring/reset"),
+    ("POST", "/monitoring/memory/start"),
+    ("POST", "/monitoring/memory/snapshot"),
+    ("POST", "/monitoring/memory/stop"),
+    ("GET", "/monitoring/flags"),
+    ("PUT", "/monitoring/flags/{name}"),
+]
+
+
 @dataclass(frozen=True)
 class Probe:
     method: str
@@ -674,6 +721,8 @@ class Probe:
 
 PROBES = [
     Probe("GET", "/auth/me", probe_me),
+    Probe("POST", "/auth/logout", probe_logout),
+    Probe("POST", "/auth/password", probe_change_password),
     Probe("GET", "/config", probe_get_config),
     Probe("PUT", "/config", probe_put_config),
     Probe("GET", "/fixed-lines", probe_list_fixed_lines),
@@ -731,4 +780,5 @@ PROBES = [
     Probe("DELETE", "/transactions/{transaction_id}/split", probe_merge_split),
     Probe("GET", "/exports/transactions", probe_export_transactions),
     Probe("GET", "/analytics/anomalies", probe_anomalies),
+    *(Probe(method, path, _operators_only(method, path)) for method, path in MONITORING),
 ]

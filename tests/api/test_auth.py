@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from foyer.auth.ratelimit import LoginThrottle
-from foyer.auth.security import issue_token, resolve_secret
-from foyer.db.engine import Database
+from foyer.auth.security import issue_token
 from foyer.db.schema import user_account
 from tests.factories import PASSWORD, login, make_user
 from tests.helpers import REDIS_URL, assert_envelope, service_unavailable
@@ -129,25 +128,17 @@ def test_partners_share_one_household(client: TestClient, engine: Engine) -> Non
     assert client.get("/api/v1/config", headers=sam_api).json()["member1_name"] == "Alex"
 
 
-def test_generated_secret_is_stored_once_and_reused(engine: Engine) -> None:
-    first = resolve_secret(Database(engine), None)
-    assert len(first) >= 40
-    assert resolve_secret(Database(engine), None) == first  # every process gets the same key
-    configured = "a configured key of at least thirty-two bytes"
-    assert resolve_secret(Database(engine), configured) == configured
-
-
 def test_redis_throttle_is_shared_between_processes() -> None:
     url = REDIS_URL
     prefix = f"foyer-test-{secrets.token_hex(4)}"
-    first = LoginThrottle("2/minute", url, prefix=prefix)
+    first = LoginThrottle("2/minute", "100/minute", redis_url=url, prefix=prefix)
     if not first.storage.check():
         service_unavailable(f"Redis unreachable at {url}")
-    second = LoginThrottle("2/minute", url, prefix=prefix)  # another API process
+    second = LoginThrottle("2/minute", "100/minute", redis_url=url, prefix=prefix)  # a process
     try:
-        first.record_failure("alex@example.com", "10.0.0.1")
-        second.record_failure("alex@example.com", "10.0.0.1")
-        assert not first.allowed("alex@example.com", "10.0.0.1")
-        assert second.allowed("sam@example.com", "10.0.0.1")
+        assert first.take("alex@example.com", "10.0.0.1") is None
+        assert second.take("alex@example.com", "10.0.0.1") is None
+        assert first.take("alex@example.com", "10.0.0.1") is not None
+        assert second.take("sam@example.com", "10.0.0.1") is None
     finally:
-        first.reset("alex@example.com", "10.0.0.1")
+        first.storage.reset()

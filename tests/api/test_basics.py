@@ -44,7 +44,9 @@ def test_ready_reports_an_unreachable_job_queue(fresh_app: Callable[..., FastAPI
 def test_metrics_count_cache_events_in_prometheus_format(api: Api) -> None:
     api.ok("/transactions/hierarchy", month="2025-06")
     api.ok("/transactions/hierarchy", month="2025-06")
-    response = api.client.get("/metrics")
+    # /metrics answers loopback clients only. Not entered: `api.client` already runs
+    # the app's lifespan (and its event loop's connections).
+    response = TestClient(api.client.app, client=("127.0.0.1", 50000)).get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text

@@ -238,9 +238,25 @@ def test_bench_servers_are_named_by_what_differs_between_them() -> None:
         ["reference", "optimized", "optimized"], ["off", "on", "on"], 1, None, ["32", "32", "0"]
     )
     assert [c.name for c in configs] == ["reference", "optimized+cache", "optimized+cache+nowarm"]
-    assert configs[2].extra_env == {"FOYER_CACHE_WARM_RECENT": "0"}
+    assert configs[2].extra_env == {"FOYER_CACHE_WARM_RECENT": "0", "FOYER_MONITORING": "on"}
     with pytest.raises(typer.BadParameter):  # indistinguishable servers
         server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"])
+    # What operations cost: the same server with monitoring on and off, set side by side.
+    twins = server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"], ["on", "off"])
+    assert [c.name for c in twins] == ["optimized", "optimized+nomon"]
+    assert twins[1].extra_env["FOYER_MONITORING"] == "off"
+    cells = {
+        ("10k", "summary", 10, "optimized"): {"throughput_rps": 97.0, "p50": 1.0, "p95": 2.1},
+        ("10k", "summary", 10, "optimized+nomon"): {
+            "throughput_rps": 100.0,
+            "p50": 1.0,
+            "p95": 2.0,
+        },
+    }
+    (pair,) = ratios(cells)
+    assert pair["pair"] == "optimized / optimized+nomon"
+    assert pair["throughput_ratio"] == pytest.approx(0.97)
+    assert pair["p95_ratio"] == pytest.approx(1.05)
 
 
 # -- the import benchmark (issue 11): runnable at a few hundred rows, so it cannot rot ----------

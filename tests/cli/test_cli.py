@@ -38,13 +38,15 @@ def _count(url: str, table: Table) -> int:
     return value
 
 
-def test_user_create_joins_household_by_name(cli_env: str) -> None:
-    base = ["user", "create", "--household", "Home", "--password", "long enough pw"]
-    assert runner.invoke(app, [*base, "--email", "alex@example.com"]).exit_code == 0
-    assert runner.invoke(app, [*base, "--email", "sam@example.com", "--operator"]).exit_code == 0
+def test_user_create_starts_a_household_and_the_partner_joins_it(cli_env: str) -> None:
+    base = ["user", "create", "--password", "long enough pw"]
+    first = [*base, "--household", "Home", "--email", "alex@example.com"]
+    assert runner.invoke(app, first).exit_code == 0
+    partner = [*base, "--join", "Home", "--email", "sam@example.com", "--operator"]
+    assert runner.invoke(app, partner).exit_code == 0
     assert _count(cli_env, household) == 1
     assert _count(cli_env, user_account) == 2
-    duplicate = runner.invoke(app, [*base, "--email", "alex@example.com"])
+    duplicate = runner.invoke(app, [*base, "--household", "Other", "--email", "alex@example.com"])
     assert duplicate.exit_code == 1
     assert "already exists" in duplicate.output
 

@@ -350,3 +350,11 @@ def test_the_dashboard_shows_the_months_anomalies(browser: Browser, api: Api) ->
         assert item["category"] in page
     quiet = text(browser.get("/?month=2025-01").text)
     assert "Unusual this month" not in quiet
+
+
+@pytest.mark.parametrize("month", ["1900-01", "2200-12"])
+def test_the_first_and_last_months_have_pages(browser: Browser, month: str) -> None:
+    # Their neighbours (1899-12, 2201-01) are computed for the month's links and labels:
+    # months foyer computes are formatted, not refused as input.
+    for path in (f"/?month={month}", f"/trends?from={month}&to={month}"):
+        assert browser.get(path).status_code == 200, path

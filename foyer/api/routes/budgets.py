@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
+from foyer.api.params import RowId
 from foyer.domain.budgets import Budget
 from foyer.money import to_cents, to_money
 from foyer.read.budgets import get_budget, list_budgets
@@ -57,7 +58,7 @@ def create_budget(state: State, claims: Claims, body: BudgetCreate) -> BudgetRea
 
 
 @router.get("/{budget_id}", response_model=BudgetRead, responses={404: {}})
-def get_household_budget(state: State, claims: Claims, budget_id: int) -> BudgetRead:
+def get_household_budget(state: State, claims: Claims, budget_id: RowId) -> BudgetRead:
     with state.database.read() as conn:
         found = get_budget(conn, household_id=claims.household_id, budget_id=budget_id)
     if found is None:
@@ -66,7 +67,9 @@ def get_household_budget(state: State, claims: Claims, budget_id: int) -> Budget
 
 
 @router.put("/{budget_id}", response_model=BudgetRead, responses={404: {}, 409: {}})
-def replace_budget(state: State, claims: Claims, budget_id: int, body: BudgetCreate) -> BudgetRead:
+def replace_budget(
+    state: State, claims: Claims, budget_id: RowId, body: BudgetCreate
+) -> BudgetRead:
     try:
         with state.database.unit_of_work() as conn:
             replaced = budgets.replace_budget(
@@ -80,7 +83,7 @@ def replace_budget(state: State, claims: Claims, budget_id: int, body: BudgetCre
 
 
 @router.delete("/{budget_id}", status_code=204, responses={404: {}})
-def delete_budget(state: State, claims: Claims, budget_id: int) -> Response:
+def delete_budget(state: State, claims: Claims, budget_id: RowId) -> Response:
     with state.database.unit_of_work() as conn:
         found = budgets.delete_budget(conn, household_id=claims.household_id, budget_id=budget_id)
     if not found:

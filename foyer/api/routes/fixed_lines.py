@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from foyer.api.budget_shapes import fixed_line_read, new_fixed_line, patched_fixed_line
 from foyer.api.deps import Claims, State
 from foyer.api.errors import not_found
+from foyer.api.params import SmallRowId
 from foyer.schemas.budget_items import FixedLineCreate, FixedLineRead, FixedLineUpdate
 from foyer.schemas.common import Items
 from foyer.services.budget import fixed_lines
@@ -30,7 +31,7 @@ def create_fixed_line(state: State, claims: Claims, body: FixedLineCreate) -> Fi
 
 
 @router.get("/{line_id}", response_model=FixedLineRead, responses={404: {}})
-def get_fixed_line(state: State, claims: Claims, line_id: int) -> FixedLineRead:
+def get_fixed_line(state: State, claims: Claims, line_id: SmallRowId) -> FixedLineRead:
     with state.database.read() as conn:
         line = fixed_lines.get(conn, household_id=claims.household_id, item_id=line_id)
     if line is None:
@@ -40,7 +41,7 @@ def get_fixed_line(state: State, claims: Claims, line_id: int) -> FixedLineRead:
 
 @router.put("/{line_id}", response_model=FixedLineRead, responses={404: {}})
 def replace_fixed_line(
-    state: State, claims: Claims, line_id: int, body: FixedLineCreate
+    state: State, claims: Claims, line_id: SmallRowId, body: FixedLineCreate
 ) -> FixedLineRead:
     with state.database.unit_of_work() as conn:
         line = fixed_lines.replace(
@@ -53,7 +54,7 @@ def replace_fixed_line(
 
 @router.patch("/{line_id}", response_model=FixedLineRead, responses={404: {}})
 def update_fixed_line(
-    state: State, claims: Claims, line_id: int, body: FixedLineUpdate
+    state: State, claims: Claims, line_id: SmallRowId, body: FixedLineUpdate
 ) -> FixedLineRead:
     """Change some fields; the result must still be a valid fixed line."""
     with state.database.unit_of_work() as conn:
@@ -71,7 +72,7 @@ def update_fixed_line(
 
 
 @router.delete("/{line_id}", status_code=204, responses={404: {}})
-def delete_fixed_line(state: State, claims: Claims, line_id: int) -> Response:
+def delete_fixed_line(state: State, claims: Claims, line_id: SmallRowId) -> Response:
     with state.database.unit_of_work() as conn:
         if not fixed_lines.delete(conn, household_id=claims.household_id, item_id=line_id):
             raise not_found(WHAT)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from foyer.api import API_PREFIX
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
-from foyer.api.params import Recent
+from foyer.api.params import Recent, RowId
 from foyer.imports import ColumnMapping, Dialect, MappingError, NotABankExport
 from foyer.jobs import QueueUnavailableError
 from foyer.money import to_money
@@ -28,6 +28,7 @@ from foyer.schemas.imports import (
 )
 from foyer.schemas.jobs import JobStarted
 from foyer.services import imports
+from foyer.services.quota import import_commit_rows
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -102,7 +103,7 @@ def create_import(
 
 @router.patch("/{import_id}", response_model=ImportPreview, responses={404: {}, 409: {}})
 def update_import(
-    state: State, claims: Claims, import_id: int, body: ImportUpdate
+    state: State, claims: Claims, import_id: RowId, body: ImportUpdate
 ) -> ImportPreview:
     """Fix the mapping and/or the dialect: the preview again, re-parsed."""
     try:
@@ -135,9 +136,9 @@ def update_import(
     "/{import_id}/commit",
     response_model=JobStarted,
     status_code=202,
-    responses={404: {}, 409: {}, 503: {}},
+    responses={404: {}, 409: {}, 429: {}, 503: {}},
 )
-def commit_import(state: State, claims: Claims, import_id: int) -> JobStarted:
+def commit_import(state: State, claims: Claims, import_id: RowId) -> JobStarted:
     """Insert the import's new rows, as a job (`GET /jobs/{job_id}` for its result)."""
     with state.database.read() as conn:
         record = get_import(conn, household_id=claims.household_id, import_id=import_id)
@@ -145,6 +146,7 @@ def commit_import(state: State, claims: Claims, import_id: int) -> JobStarted:
         raise not_found("import")
     if record.status == "undone":
         raise ApiError(409, "the import was undone: upload the file again")
+    state.write_quota.charge(claims.household_id, import_commit_rows(record))
     try:
         job_id = state.jobs.enqueue(
             "commit_import", household_id=claims.household_id, payload={"import_id": import_id}
@@ -181,9 +183,12 @@ def list_household_imports(
     )
 
 
-@router.delete("/{import_id}", status_code=204, responses={404: {}})
-def delete_import(state: State, claims: Claims, import_id: int) -> Response:
+@router.delete("/{import_id}", status_code=204, responses={404: {}, 429: {}})
+def delete_import(state: State, claims: Claims, import_id: RowId) -> Response:
     """Undo: remove the import's rows (aggregates exact); the import stays, `undone`."""
+    # One write: an undone import cannot be committed again, so undoing cannot be
+    # repeated to write more than the commit already charged.
+    state.write_quota.charge(claims.household_id, 1)
     with state.database.unit_of_work() as conn:
         found = imports.undo_import(conn, household_id=claims.household_id, import_id=import_id)
     if not found:

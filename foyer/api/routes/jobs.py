@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
-from foyer.api.params import Recent
+from foyer.api.params import Recent, RowId
 from foyer.jobs import QueueUnavailableError
 from foyer.read.jobs import get_job, list_jobs
 from foyer.schemas.jobs import JobPage, JobRead, JobStarted
@@ -28,7 +28,7 @@ def list_household_jobs(
 
 
 @router.get("/{job_id}", response_model=JobRead, responses={404: {}})
-def get_household_job(state: State, claims: Claims, job_id: int) -> JobRead:
+def get_household_job(state: State, claims: Claims, job_id: RowId) -> JobRead:
     with state.database.read() as conn:
         view = get_job(conn, household_id=claims.household_id, job_id=job_id)
     if view is None:

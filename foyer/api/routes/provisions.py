@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from foyer.api.budget_shapes import new_provision, patched_provision, provision_read
 from foyer.api.deps import Claims, State
 from foyer.api.errors import not_found
+from foyer.api.params import SmallRowId
 from foyer.schemas.budget_items import ProvisionCreate, ProvisionRead, ProvisionUpdate
 from foyer.schemas.common import Items
 from foyer.services.budget import provisions
@@ -30,7 +31,7 @@ def create_provision(state: State, claims: Claims, body: ProvisionCreate) -> Pro
 
 
 @router.get("/{provision_id}", response_model=ProvisionRead, responses={404: {}})
-def get_provision(state: State, claims: Claims, provision_id: int) -> ProvisionRead:
+def get_provision(state: State, claims: Claims, provision_id: SmallRowId) -> ProvisionRead:
     with state.database.read() as conn:
         item = provisions.get(conn, household_id=claims.household_id, item_id=provision_id)
     if item is None:
@@ -40,7 +41,7 @@ def get_provision(state: State, claims: Claims, provision_id: int) -> ProvisionR
 
 @router.put("/{provision_id}", response_model=ProvisionRead, responses={404: {}})
 def replace_provision(
-    state: State, claims: Claims, provision_id: int, body: ProvisionCreate
+    state: State, claims: Claims, provision_id: SmallRowId, body: ProvisionCreate
 ) -> ProvisionRead:
     with state.database.unit_of_work() as conn:
         item = provisions.replace(
@@ -56,7 +57,7 @@ def replace_provision(
 
 @router.patch("/{provision_id}", response_model=ProvisionRead, responses={404: {}})
 def update_provision(
-    state: State, claims: Claims, provision_id: int, body: ProvisionUpdate
+    state: State, claims: Claims, provision_id: SmallRowId, body: ProvisionUpdate
 ) -> ProvisionRead:
     """Change some fields; the result must still be a valid provision."""
     with state.database.unit_of_work() as conn:
@@ -74,7 +75,7 @@ def update_provision(
 
 
 @router.delete("/{provision_id}", status_code=204, responses={404: {}})
-def delete_provision(state: State, claims: Claims, provision_id: int) -> Response:
+def delete_provision(state: State, claims: Claims, provision_id: SmallRowId) -> Response:
     with state.database.unit_of_work() as conn:
         if not provisions.delete(conn, household_id=claims.household_id, item_id=provision_id):
             raise not_found(WHAT)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
+from foyer.api.params import RowId
 from foyer.domain.categorisation import Actions, Match, RuleError
 from foyer.jobs import QueueUnavailableError
 from foyer.money import to_cents, to_money
@@ -136,7 +137,7 @@ def apply_rules(state: State, claims: Claims, body: RuleApply) -> JobStarted:
 
 
 @router.get("/{rule_id}", response_model=RuleRead, responses={404: {}})
-def get_rule(state: State, claims: Claims, rule_id: int) -> RuleRead:
+def get_rule(state: State, claims: Claims, rule_id: RowId) -> RuleRead:
     with state.database.read() as conn:
         stored = read_rules.get_rule(conn, household_id=claims.household_id, rule_id=rule_id)
     if stored is None:
@@ -145,7 +146,7 @@ def get_rule(state: State, claims: Claims, rule_id: int) -> RuleRead:
 
 
 @router.put("/{rule_id}", response_model=RuleRead, responses={404: {}, 422: {}})
-def replace_rule(state: State, claims: Claims, rule_id: int, body: RuleCreate) -> RuleRead:
+def replace_rule(state: State, claims: Claims, rule_id: RowId, body: RuleCreate) -> RuleRead:
     item = _new_rule(body)
     with state.database.unit_of_work() as conn:
         stored = rules.replace_rule(
@@ -157,7 +158,7 @@ def replace_rule(state: State, claims: Claims, rule_id: int, body: RuleCreate) -
 
 
 @router.delete("/{rule_id}", status_code=204, responses={404: {}})
-def delete_rule(state: State, claims: Claims, rule_id: int) -> Response:
+def delete_rule(state: State, claims: Claims, rule_id: RowId) -> Response:
     with state.database.unit_of_work() as conn:
         found = rules.delete_rule(conn, household_id=claims.household_id, rule_id=rule_id)
     if not found:

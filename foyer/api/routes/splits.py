@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 
 from foyer.api.deps import Claims, State
 from foyer.api.errors import ApiError, not_found
+from foyer.api.params import RowId
 from foyer.domain.splits import InvalidSplit
 from foyer.money import to_cents, to_money
 from foyer.read import transactions as read
@@ -38,10 +39,10 @@ def invalid(error: InvalidSplit) -> ApiError:
     "/{transaction_id}/split",
     response_model=SplitCreated,
     status_code=201,
-    responses={404: {}, 409: {}, 422: {}},
+    responses={404: {}, 409: {}, 422: {}, 429: {}},
 )
 def split_transaction(
-    state: State, claims: Claims, transaction_id: int, body: SplitCreate
+    state: State, claims: Claims, transaction_id: RowId, body: SplitCreate
 ) -> dict[str, Any]:
     """Replace a bank row by parts adding up to it exactly; the parts, as transactions."""
     parts = [
@@ -57,6 +58,7 @@ def split_transaction(
         for part in body.parts
     ]
     household_id = claims.household_id
+    state.write_quota.charge(household_id, len(parts))
     with state.database.unit_of_work() as conn:
         try:
             ids = service.split_transaction(
@@ -72,9 +74,10 @@ def split_transaction(
     return {"items": items}
 
 
-@router.delete("/{transaction_id}/split", status_code=204, responses={404: {}})
-def merge_split(state: State, claims: Claims, transaction_id: int) -> Response:
+@router.delete("/{transaction_id}/split", status_code=204, responses={404: {}, 429: {}})
+def merge_split(state: State, claims: Claims, transaction_id: RowId) -> Response:
     """Merge a split row's parts back into it (`transaction_id`: the split row's own id)."""
+    state.write_quota.charge(claims.household_id, 1)
     with state.database.unit_of_work() as conn:
         if not service.merge_split(
             conn, household_id=claims.household_id, original_id=transaction_id

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from foyer.api import API_PREFIX
 from foyer.api.deps import AppState, Claims, State
 from foyer.api.errors import ApiError, not_found
-from foyer.api.params import Cursor, Limit
+from foyer.api.params import Cursor, Limit, RowId
 from foyer.api.routes.splits import conflict
 from foyer.cache.params import check_month
 from foyer.domain.vocabulary import ExpenseType, Sort
@@ -32,6 +33,8 @@ from foyer.services import transactions as service
 from foyer.services.transactions import NewTransaction, TransactionChanges
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
+#: The bulk insert, whose bodies may exceed FOYER_MAX_BODY_BYTES (foyer.app wires it).
+BULK_PATH = f"{API_PREFIX}/transactions/bulk"
 WHAT = "transaction"
 Fields = Annotated[
     str | None, Query(description="Comma list of fields to return.", examples=["id,date,amount"])
@@ -133,8 +136,9 @@ def new_transaction(body: TransactionCreate) -> NewTransaction:
     )
 
 
-@router.post("", response_model=TransactionRead, status_code=201)
+@router.post("", response_model=TransactionRead, status_code=201, responses={429: {}})
 def create_transaction(state: State, claims: Claims, body: TransactionCreate) -> dict[str, Any]:
+    state.write_quota.charge(claims.household_id, 1)
     with state.database.unit_of_work() as conn:
         (new_id,) = service.insert_transactions(
             conn, household_id=claims.household_id, items=[new_transaction(body)]
@@ -146,11 +150,14 @@ def create_transaction(state: State, claims: Claims, body: TransactionCreate) ->
     return created
 
 
-@router.post("/bulk", response_model=TransactionBulkCreated, status_code=201, responses={413: {}})
+@router.post(
+    "/bulk", response_model=TransactionBulkCreated, status_code=201, responses={413: {}, 429: {}}
+)
 def create_transactions_bulk(
     state: State, claims: Claims, body: TransactionBulkCreate
 ) -> dict[str, Any]:
     """Insert up to 10,000 transactions at once, all or nothing; ids in input order."""
+    state.write_quota.charge(claims.household_id, len(body.items))
     items = [new_transaction(item) for item in body.items]
     with state.database.unit_of_work() as conn:
         ids = service.insert_transactions(conn, household_id=claims.household_id, items=items)
@@ -158,7 +165,7 @@ def create_transactions_bulk(
 
 
 @router.get("/{transaction_id}", response_model=TransactionRead, responses={404: {}})
-def get_transaction(state: State, claims: Claims, transaction_id: int) -> dict[str, Any]:
+def get_transaction(state: State, claims: Claims, transaction_id: RowId) -> dict[str, Any]:
     with state.database.read() as conn:
         found = read.get_transaction(
             conn, household_id=claims.household_id, transaction_id=transaction_id
@@ -168,9 +175,9 @@ def get_transaction(state: State, claims: Claims, transaction_id: int) -> dict[s
     return found
 
 
-@router.patch("/{transaction_id}", response_model=TransactionRead, responses={404: {}})
+@router.patch("/{transaction_id}", response_model=TransactionRead, responses={404: {}, 429: {}})
 def update_transaction(
-    state: State, claims: Claims, transaction_id: int, body: TransactionUpdate
+    state: State, claims: Claims, transaction_id: RowId, body: TransactionUpdate
 ) -> dict[str, Any]:
     """Change category, category_parent, exclude, expense_type, tags or label."""
     sent = body.model_dump(exclude_unset=True)
@@ -186,6 +193,7 @@ def update_transaction(
         tags=body.tags,
     )
     household_id = claims.household_id
+    state.write_quota.charge(household_id, 1)
     with state.database.unit_of_work() as conn:
         found = service.update_transaction(
             conn, household_id=household_id, transaction_id=transaction_id, changes=patch
@@ -200,9 +208,10 @@ def update_transaction(
     return updated
 
 
-@router.delete("/{transaction_id}", status_code=204, responses={404: {}, 409: {}})
-def delete_transaction(state: State, claims: Claims, transaction_id: int) -> Response:
+@router.delete("/{transaction_id}", status_code=204, responses={404: {}, 409: {}, 429: {}})
+def delete_transaction(state: State, claims: Claims, transaction_id: RowId) -> Response:
     """Delete a row; a split row (SPEC §12) goes with all its parts, a part alone is a 409."""
+    state.write_quota.charge(claims.household_id, 1)
     with state.database.unit_of_work() as conn:
         try:
             found = splits.delete_row(

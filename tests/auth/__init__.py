@@ -1,0 +1,1 @@
+"""Access (SPEC §7): throttling, bounded hashing, revocation, the signing key, passwords."""

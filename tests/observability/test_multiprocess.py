@@ -1,0 +1,90 @@
+"""`foyer serve --workers 2`: one /metrics scrape counts the requests of both workers
+(prometheus_client's multiprocess mode, set up by the serve command)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from foyer.auth.security import issue_token
+from foyer.bench.server import free_port
+from foyer.db.engine import make_engine
+from foyer.settings import Settings
+from tests.factories import make_user
+
+SECRET = "multiprocess-test-secret-0123456789abcdef"
+ROUTE = "/api/v1/monitoring/performance"
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes], output: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, output.read_text()
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("foyer serve --workers 2 did not start within 60 s")
+
+
+def _count(metrics: str, route: str) -> float:
+    pattern = re.compile(r"^foyer_request_seconds_count\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
+    total = 0.0
+    for line in metrics.splitlines():
+        match = pattern.match(line)
+        if match and f'route="{route}"' in match["labels"] and 'status="200"' in match["labels"]:
+            total += float(match["value"])
+    return total
+
+
+def test_one_scrape_sees_every_worker(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'foyer.db'}"
+    env = {
+        **os.environ,
+        "FOYER_DATABASE_URL": url,
+        "FOYER_SECRET_KEY": SECRET,
+        "FOYER_CACHE_WARM_HOUSEHOLDS": "0",
+        "FOYER_QUEUE_PATH": str(tmp_path / "queue.db"),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    foyer = [sys.executable, "-m", "foyer"]
+    subprocess.run([*foyer, "migrate"], env=env, check=True, capture_output=True)
+    engine = make_engine(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+    user = make_user(engine, email="ops@example.com", household="Ops", operator=True)
+    engine.dispose()
+    token = issue_token(SECRET, user_id=user.id, household_id=user.household_id, ttl_minutes=60)
+    headers = {"Authorization": f"Bearer {token}"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    output = tmp_path / "serve.log"
+    with output.open("wb") as log:
+        server = subprocess.Popen(
+            [*foyer, "serve", "--workers", "2", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(base, server, output)
+        pids: set[int] = set()
+        requests = 0
+        while len(pids) < 2 and requests < 500:
+            # A new connection each time, so the kernel may hand it to either worker.
+            response = httpx.get(f"{base}{ROUTE}", headers=headers, timeout=10)
+            assert response.status_code == 200, response.text
+            pids.add(response.json()["pid"])
+            requests += 1
+        assert len(pids) == 2, f"one worker answered all {requests} requests"
+        scraped = httpx.get(f"{base}/metrics", timeout=10).text
+        assert _count(scraped, ROUTE) == requests
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
