@@ -69,8 +69,8 @@ def resolve_secret(database: Database, settings: Settings) -> str:
         key = write_key_file(path, legacy or new_key())
         if legacy is None:
             log.warning(
-                "generated a new token signing key in %s (mode 0600): keep it with the "
-                "database's backups, but apart from them",
+                "generated a new token signing key in %s (mode 0600): every process on "
+                "this database needs this file; backups leave it out (a restore makes a new one)",
                 path,
             )
         else:
