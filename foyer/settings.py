@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         "within this; the process that makes it uses it at once.",
     )
     cache_l1_bytes: int = Field(
-        default=64 * 1024 * 1024,
+        default=16 * 1024 * 1024,
         ge=64 * 1024,
         description="Memory budget of each process's L1 cache (LRU), counting each response, "
         "its gzipped copy and 256 bytes for its key and bookkeeping; a response larger than a "
@@ -357,7 +357,7 @@ class Settings(BaseSettings):
         if value is not None:
             raise ValueError(
                 "FOYER_CACHE_L1_ENTRIES was replaced: L1 is bounded by bytes now, set "
-                "FOYER_CACHE_L1_BYTES instead (default 64 MiB)"
+                "FOYER_CACHE_L1_BYTES instead (default 16 MiB)"
             )
 
     @field_validator("write_quota")

@@ -41,7 +41,7 @@ GZIP_MIN_BYTES = 1024
 #: What an L1 entry costs besides its bodies: its key, the objects' headers and the LRU's
 #: bookkeeping (tracemalloc measured ~150 bytes for a 40-character key; rounded up).
 ENTRY_OVERHEAD_BYTES = 256
-#: An entry may take at most this fraction of the L1 budget (1/16: 4 MiB of 64 MiB).
+#: An entry may take at most this fraction of the L1 budget (1/16: 1 MiB of the default 16 MiB).
 L1_ENTRY_SHARE = 16
 
 
@@ -81,7 +81,7 @@ class TieredCache:
         self,
         *,
         enabled: bool = True,
-        l1_bytes: int = 64 * 1024 * 1024,
+        l1_bytes: int = 16 * 1024 * 1024,
         redis: Redis | None = None,
         namespace: str = "foyer",
         ttl_seconds: int = 86_400,

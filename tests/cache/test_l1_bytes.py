@@ -93,7 +93,7 @@ def test_a_body_too_large_for_l1_still_comes_from_redis(shared_redis: Any) -> No
 
 
 def test_the_entry_count_setting_is_retired() -> None:
-    assert Settings(_env_file=None).cache_l1_bytes == 64 * 1024 * 1024
+    assert Settings(_env_file=None).cache_l1_bytes == 16 * 1024 * 1024
     with pytest.raises(ValidationError, match="FOYER_CACHE_L1_BYTES"):
         Settings(_env_file=None, cache_l1_entries=4096)
 
