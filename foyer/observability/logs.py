@@ -196,9 +196,10 @@ def logging_config(
         "root": {"level": level, "handlers": ["foyer"]},
         "loggers": {
             # uvicorn's own configuration gives its loggers plain-text handlers: through
-            # the root's instead. Its access log is replaced by foyer's (`access`).
-            "uvicorn": {"handlers": [], "propagate": True},
-            "uvicorn.error": {"handlers": [], "propagate": True},
+            # the root's instead, at its level (NOTSET: an earlier uvicorn.Config in this
+            # process may have set its own). Its access log is replaced by foyer's (`access`).
+            "uvicorn": {"handlers": [], "propagate": True, "level": "NOTSET"},
+            "uvicorn.error": {"handlers": [], "propagate": True, "level": "NOTSET"},
             "uvicorn.access": {"handlers": [], "propagate": False},
             "alembic": {"level": "WARNING"},  # the start-up schema check's chatter
         },
