@@ -32,12 +32,30 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from foyer.settings import Settings
+
+
+def limits_storage(
+    redis_url: str | None, key_prefix: str, timeout: float
+) -> MemoryStorage | RedisStorage:
+    """The `limits` storage of a window shared by every process (Redis, keys under
+    `key_prefix`), or in memory without Redis. Fails fast, as the cache's client does:
+    each call bounded by `timeout`, no retry, errors raised as `limits`' StorageError."""
+    if not redis_url:
+        return MemoryStorage()
+    return RedisStorage(
+        redis_url,
+        key_prefix=key_prefix,
+        wrap_exceptions=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # a redis.Redis option
+    )
 
 
 class _Window(NamedTuple):
@@ -58,20 +76,9 @@ class LoginThrottle:
     ) -> None:
         self.item: RateLimitItem = parse(rate)
         self.address_item: RateLimitItem = parse(address_rate)
-        self.storage: Storage = (
-            # Fail fast, as the cache's client does: a Redis that does not answer within
-            # the timeout makes a login answer 503 (foyer.auth.login), never hang.
-            RedisStorage(
-                redis_url,
-                key_prefix=f"{prefix}:limits",
-                wrap_exceptions=True,
-                socket_timeout=redis_timeout,
-                socket_connect_timeout=redis_timeout,
-                retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # a redis.Redis option
-            )
-            if redis_url
-            else MemoryStorage()
-        )
+        # A Redis that does not answer within the timeout makes a login answer 503
+        # (foyer.auth.login), never hang.
+        self.storage = limits_storage(redis_url, f"{prefix}:limits", redis_timeout)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._slots = threading.BoundedSemaphore(hash_slots)
 

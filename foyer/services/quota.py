@@ -24,11 +24,9 @@ from typing import TYPE_CHECKING
 
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from foyer.auth.ratelimit import limits_storage
 from foyer.cache.breaker import CircuitBreaker
 
 if TYPE_CHECKING:
@@ -63,18 +61,7 @@ class WriteQuota:
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.item: RateLimitItem | None = None if rate.strip() in ("", "0") else parse(rate)
-        self.storage = (
-            RedisStorage(
-                redis_url,
-                key_prefix=f"{prefix}:quota",
-                wrap_exceptions=True,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # a redis.Redis option
-            )
-            if redis_url
-            else MemoryStorage()
-        )
+        self.storage = limits_storage(redis_url, f"{prefix}:quota", REDIS_TIMEOUT_SECONDS)
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.breaker = breaker or CircuitBreaker(threshold=3, cooldown=10.0)
 
