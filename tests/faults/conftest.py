@@ -18,9 +18,9 @@ from tests.helpers import service_unavailable
 def private_pg() -> Iterator[PrivateCluster]:
     """A running PostgreSQL cluster of this test's own (tests/faults/pg_cluster.py)."""
     if not have_binaries():
-        # Nothing to make a cluster with: a skip even in CI, where the shared server is a
-        # service to use, never one a test may restart.
-        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+        # Nothing to make a cluster with (the shared server is a service to use, never one
+        # a test may restart): a skip, or a failure where services are required (CI).
+        service_unavailable("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
     try:
         cluster = PrivateCluster()
     except ClusterUnavailableError as exc:

@@ -37,7 +37,7 @@ from foyer.schemas.transactions import MAX_BULK
 from foyer.settings import Settings
 from tests.factories import make_transaction
 from tests.faults.harness import aggregate_mismatches, make_households, migrate, start_server
-from tests.helpers import assert_envelope, engine_for
+from tests.helpers import assert_envelope, engine_for, service_unavailable
 
 MONTH = "2025-06"
 TMPFS_SIZE = "4m"
@@ -49,7 +49,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     where = tmp_path / "disk"
     where.mkdir()
     if shutil.which("mount") is None:
-        pytest.skip("no mount command: a small filesystem to fill cannot be made here")
+        service_unavailable("no mount command: a small filesystem to fill cannot be made here")
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(where)],
         capture_output=True,
@@ -57,7 +57,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         check=False,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): {done.stderr}")
+        service_unavailable(
+            f"cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): {done.stderr}"
+        )
     try:
         yield where
     finally:
