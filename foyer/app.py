@@ -140,7 +140,7 @@ def make_state(settings: Settings, database: Database) -> AppState:
     view_cache = ViewCache(
         database=database,
         cache=cache,
-        loop_stamps=LoopStamps(settings, database.engine, queries),
+        loop_stamps=LoopStamps(settings, database.engine, queries, metrics),
         sources=sources,
         warmer=warmer,
     )

@@ -65,6 +65,19 @@ class Settings(BaseSettings):
         "default of the `fast_path` feature flag (on: 100 %, off: 0 %), which operators "
         "can change at run time.",
     )
+    stamp_feed: Literal["on", "off"] = Field(
+        default="on",
+        description="PostgreSQL: keep the data stamps in memory, pushed by PostgreSQL "
+        "(LISTEN/NOTIFY, foyer/cache/feed.py), so a cache hit waits for one fence shared "
+        "by concurrent hits instead of a query of its own; off: every hit reads them. "
+        "No effect on SQLite.",
+    )
+    stamp_feed_households: int = Field(
+        default=20_000,
+        ge=1,
+        description="PostgreSQL: households whose data stamps each process keeps in memory "
+        "(least recently used dropped first; a dropped one's next hit reads them).",
+    )
     flags_refresh_seconds: float = Field(
         default=5.0,
         ge=0,

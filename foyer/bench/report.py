@@ -51,6 +51,8 @@ def _median_or_none(values: list[Any]) -> float | None:
 #: The name suffix of a server with FOYER_MONITORING=off: `ratios` sets each server
 #: against its twin with this suffix.
 NO_MONITORING = "+nomon"
+#: The name suffix of a server with FOYER_STAMP_FEED=off (PostgreSQL): what the feed gains.
+NO_FEED = "+nofeed"
 
 
 def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
@@ -58,7 +60,7 @@ def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
     against its twin without monitoring (`+nomon`, what operations cost), per cell."""
     out = []
     for (size, scenario, conc, target), cell in sorted(cells.items()):
-        for base in (CEILING, "reference", target + NO_MONITORING):
+        for base in (CEILING, "reference", target + NO_MONITORING, target + NO_FEED):
             other = cells.get((size, scenario, conc, base))
             if target in (CEILING, base) or other is None:
                 continue

@@ -12,7 +12,9 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from foyer.cache.feed import StampFeed
 from foyer.db.engine import make_engine, read_connection
+from foyer.observability.metrics import Metrics
 from foyer.observability.queries import QueryMonitor
 from foyer.services import stamps
 from foyer.settings import Settings
@@ -29,9 +31,11 @@ class LoopStamps:
       process, ~10 µs: cheaper than any hand-off). Only the loop thread uses it, never
       across an `await`, so its connection is always free. An in-memory database has
       only one connection, which it shares.
-    - PostgreSQL: a read is a network round trip, so it is awaited, on a small
-      psycopg_pool `AsyncConnectionPool` (autocommit: no BEGIN/COMMIT round trips) —
-      other requests run meanwhile.
+    - PostgreSQL: the stamps come from this process's feed (`foyer.cache.feed`: pushed
+      by PostgreSQL, checked by one fence shared by concurrent hits). When the feed
+      cannot answer, or with FOYER_STAMP_FEED=off, they are read — a network round
+      trip, so awaited, on a small psycopg_pool `AsyncConnectionPool` (autocommit: no
+      BEGIN/COMMIT round trips) — other requests run meanwhile.
     Made on first use, in the running loop; `aclose` at shutdown.
     """
 
@@ -43,21 +47,56 @@ class LoopStamps:
     CHECKOUT_TIMEOUT_SECONDS = 1.0
 
     def __init__(
-        self, settings: Settings, main: Engine, queries: QueryMonitor | None = None
+        self,
+        settings: Settings,
+        main: Engine,
+        queries: QueryMonitor | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
+        self._metrics = metrics
+        self._sources: dict[str, Any] = {}
         self._main = main
         self._queries = queries  # times these reads like every other statement
         self._engine: Engine | None = None
         self._pool: AsyncConnectionPool[Any] | None = None  # bound to one loop
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Lock | None = None
+        self.feed: StampFeed | None = None
+        if main.dialect.name == "postgresql" and settings.stamp_feed == "on":
+            url = main.url.set(drivername="postgresql")
+            self.feed = StampFeed(
+                url.render_as_string(hide_password=False), settings.stamp_feed_households
+            )
 
     async def read(self, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
         """The current data stamp of each scope, read without waiting for the main pool."""
         if self._main.dialect.name != "postgresql":
             with self._connect() as conn:
                 return stamps.read(conn, household_id, scopes)
+        if self.feed is None:
+            self._count("feed_off")
+            return await self._read_async(household_id, scopes)
+        known = await self.feed.read(household_id, scopes)
+        if isinstance(known, dict):
+            self._count("feed")
+            return known
+        current = await self._read_async(household_id, scopes)
+        if known is None:
+            self._count("feed_down")
+        else:
+            self._count("database")
+            self.feed.learn(household_id, current, known)
+        return current
+
+    def _count(self, source: str) -> None:
+        if self._metrics is not None:
+            counter = self._sources.get(source)
+            if counter is None:  # the labelled child, looked up once
+                counter = self._sources[source] = self._metrics.stamp_reads.labels(source)
+            counter.inc()
+
+    async def _read_async(self, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
         pool = await self._async_pool()
         started = time.perf_counter()
         async with pool.connection(timeout=self.CHECKOUT_TIMEOUT_SECONDS) as conn:
@@ -95,6 +134,8 @@ class LoopStamps:
         return self._pool
 
     async def aclose(self) -> None:
+        if self.feed is not None:
+            await self.feed.aclose()
         pool, self._pool, self._pool_loop = self._pool, None, None
         if pool is not None:
             await pool.close()

@@ -28,6 +28,7 @@ def server_configs(
     redis: str | None,
     warm_recent: list[str] | None = None,
     monitoring: list[str] | None = None,
+    stamp_feed: list[str] | None = None,
 ) -> list[ServerConfig]:
     """One server configuration per reader, named by what differs between them."""
     from foyer.bench.report import NO_MONITORING
@@ -48,9 +49,12 @@ def server_configs(
     monitors = per_reader(monitoring or ["on"], "--monitoring")
     if not set(monitors) <= {"on", "off"}:
         raise typer.BadParameter("--monitoring: on or off")
-    # Named after the reader, plus the cache, warming and monitoring when they differ.
+    feeds = per_reader(stamp_feed or ["on"], "--stamp-feed")
+    if not set(feeds) <= {"on", "off"}:
+        raise typer.BadParameter("--stamp-feed: on or off")
+    # Named after the reader, plus the cache, warming, monitoring and feed when they differ.
     configs = []
-    for reader, on, warm, watched in zip(readers, caches, warms, monitors, strict=True):
+    for reader, on, warm, watched, fed in zip(readers, caches, warms, monitors, feeds, strict=True):
         name = reader
         if len(set(caches)) > 1 and on == "on":
             name += "+cache"
@@ -58,6 +62,8 @@ def server_configs(
             name += "+nowarm"
         if len(set(monitors)) > 1 and watched == "off":
             name += NO_MONITORING
+        if len(set(feeds)) > 1 and fed == "off":
+            name += "+nofeed"
         configs.append(
             ServerConfig(
                 name,
@@ -65,7 +71,11 @@ def server_configs(
                 cache=on,
                 workers=workers,
                 redis_url=redis,
-                extra_env={"FOYER_CACHE_WARM_RECENT": warm, "FOYER_MONITORING": watched},
+                extra_env={
+                    "FOYER_CACHE_WARM_RECENT": warm,
+                    "FOYER_MONITORING": watched,
+                    "FOYER_STAMP_FEED": fed,
+                },
             )
         )
     if len({c.name for c in configs}) != len(configs):
@@ -168,6 +178,13 @@ def bench(
             "(--readers optimized,optimized --cache on --monitoring on,off)."
         ),
     ] = "on",
+    stamp_feed: Annotated[
+        str,
+        typer.Option(
+            help="FOYER_STAMP_FEED of the servers (PostgreSQL), or one per reader "
+            "(--readers optimized,optimized --cache on --stamp-feed on,off)."
+        ),
+    ] = "on",
     generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
 ) -> None:
@@ -222,7 +239,13 @@ def bench(
         sizes=_csv(sizes),
         db=db,
         configs=server_configs(
-            _csv(readers), _csv(cache), workers, redis, _csv(warm_recent), _csv(monitoring)
+            _csv(readers),
+            _csv(cache),
+            workers,
+            redis,
+            _csv(warm_recent),
+            _csv(monitoring),
+            _csv(stamp_feed),
         ),
         scenarios=_csv(scenarios) or list(BUILDERS),
         concurrency=[int(c) for c in _csv(concurrency)],

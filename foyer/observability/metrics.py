@@ -200,6 +200,15 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.stamp_reads = Counter(
+            "foyer_stamp_reads_total",
+            "PostgreSQL: data stamp reads of cache lookups by source: feed (in memory, "
+            "after a fence), database (the feed had not heard of them yet), feed_down (the "
+            "feed could not answer), feed_off (FOYER_STAMP_FEED=off).",
+            ["source"],
+            registry=self.registry,
+        )
+
     def request_timer(self, method: str, route: str, status: int, fast: bool) -> Any:
         """The labelled child of `foyer_request_seconds`, looked up once per label set:
         prometheus_client's labels() (a lock, a tuple, a dict) costs more than observe()."""

@@ -3,6 +3,8 @@ reset; memory snapshots."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -62,6 +64,18 @@ def test_performance_report(api: Api, client: TestClient, operator: dict[str, st
     assert isinstance(report["queue"]["depth"], int)
     assert "alerts" in report
     assert report["memory"]["current_bytes"] > 0
+    feed = client.app.state.foyer.view_cache.loop_stamps.feed
+    if feed is None:  # SQLite reads its stamps in-process: no feed
+        assert report["stamp_feed"] is None
+        return
+    deadline = time.monotonic() + 10  # it connects in the background, from the first hit
+    while not feed.live:
+        assert time.monotonic() < deadline, "the stamp feed never connected"
+        time.sleep(0.01)
+    api.ok("/dashboard/summary", month="2025-06")  # a hit that waits for a fence
+    report = client.get("/api/v1/monitoring/performance", headers=operator).json()
+    assert report["stamp_feed"]["live"] is True
+    assert report["stamp_feed"]["fences"] >= 1
 
 
 def test_reset_forgets_the_window(api: Api, client: TestClient, operator: dict[str, str]) -> None:

@@ -197,7 +197,7 @@ def test_restore_migrates_an_older_backup_to_head(
     create_backup(settings_of(scratch_url), tmp_path / "backup")
     restored = restore_backup(settings_of(url_of(target)), tmp_path / "backup")
     assert restored.upgraded_from == ["0011"]
-    assert current_heads(target) == {"0012"}
+    assert current_heads(target) == {"0013"}
 
 
 def _tamper(path: Path, **changes: Any) -> None:

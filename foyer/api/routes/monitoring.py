@@ -30,13 +30,16 @@ _OPERATORS_ONLY: dict[int | str, dict[str, Any]] = {
 def performance(state: State, _operator: Operator) -> dict[str, Any]:
     """Latency p50/p95/p99 per route over the recent window, cache hit rate per view and
     tier, queries per request, the slowest statements with their plans, N+1 suspects, the
-    job queue, active alerts, the memory trend — of the process that answers."""
+    job queue, active alerts, the memory trend, the stamp feed (PostgreSQL) — of the
+    process that answers."""
     report: dict[str, Any] = {"pid": os.getpid(), "monitoring": state.settings.monitoring}
     if state.monitor is not None:
         report.update(state.monitor.report())
     report["queries"] = state.queries.report() if state.queries is not None else None
     report["queue"] = _queue(state)
     report["memory_profile"] = state.memory.status()
+    feed = state.view_cache.loop_stamps.feed
+    report["stamp_feed"] = feed.status() if feed is not None else None
     return report
 
 

@@ -1,0 +1,281 @@
+"""PostgreSQL: the data stamps pushed to this process, so a cache hit needs no query.
+
+Every change of `data_stamp` is announced on the channel `foyer_stamps` by a trigger
+(migration 0013), in commit order. Each API process listens on one connection of its
+own and keeps what it hears in a bounded in-process map, `(household, scope) -> stamp`.
+
+Exact, not "usually fresh": hearing a change takes time, and a reader in this process
+may arrive after a write committed elsewhere but before its announcement got here. So a
+read first waits for a *fence*: this process sends a NOTIFY on a channel only it listens
+to, and PostgreSQL delivers notifications in commit order, so when its own comes back
+every change committed before the fence was sent has been heard. A request waits for a
+fence sent after it arrived; every request waiting meanwhile shares the next one (the
+read-index technique of etcd and Raft). One round trip per batch of concurrent hits,
+none of them on the pool, instead of one query per hit.
+
+When the feed cannot answer — not connected yet, its connection lost, a fence slower
+than `FENCE_TIMEOUT_SECONDS`, a scope never heard of — `read` says so and the caller
+reads the stamps from the database, as without a feed (`foyer.cache.loop`). The feed
+reconnects in the background and forgets everything it knew on reconnecting, since
+announcements sent while it was away are lost. What it learns from those reads
+(`learn`) is kept only when no announcement for that household arrived since the read
+began: the read's value might be older than the announcement.
+
+Why by hand: psycopg gives the LISTEN connection and its notifications; the map, the
+fence and the fallback are foyer's consistency rules, which no library knows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from cachetools import LRUCache
+
+log = logging.getLogger("foyer.cache")
+
+CHANNEL = "foyer_stamps"
+
+
+@dataclass(slots=True)
+class _Household:
+    seq: int  # the announcement count when this household last changed (or was learned)
+    stamps: dict[str, int] = field(default_factory=dict)
+
+
+class _Households(LRUCache[int, _Household]):
+    """The map, bounded by household; evicting one raises the floor under `learn`."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self.floor = 0  # the highest `seq` of a household dropped from the map
+
+    def popitem(self) -> tuple[int, _Household]:
+        key, evicted = super().popitem()
+        self.floor = max(self.floor, evicted.seq)
+        return key, evicted
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """Taken before a fallback read: `learn` keeps its values only if still safe."""
+
+    seq: int
+
+
+class StampFeed:
+    """This process's live copy of the data stamps (see the module docstring)."""
+
+    #: A fence slower than this (PostgreSQL overloaded, a network stall) is given up:
+    #: the waiting reads fall back to reading the stamps and the connection is renewed.
+    FENCE_TIMEOUT_SECONDS = 1.0
+    #: With no reads, a fence this often drains the socket and notices a dead connection.
+    HEARTBEAT_SECONDS = 1.0
+    RECONNECT_SECONDS = (0.05, 0.2, 1.0, 5.0)  # then every 5 s
+
+    def __init__(self, url: str, households: int = 20_000) -> None:
+        self._url = url
+        self._map = _Households(households)
+        self._seq = 0  # announcements applied, in order
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._fence_sql = f'NOTIFY "foyer_fence_{secrets.token_hex(8)}"'
+        self._waiters: list[asyncio.Future[None]] = []
+        self._fencing = False
+        self._task: asyncio.Task[None] | None = None  # connecting, then heartbeats
+        self._fencer: asyncio.Task[None] | None = None
+        self._broken = asyncio.Event()  # set when a fence fails: reconnect now
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.fences = 0
+        self.connects = 0
+        self.last_fence_seconds = 0.0
+
+    @property
+    def live(self) -> bool:
+        return self._conn is not None
+
+    def status(self) -> dict[str, Any]:
+        """For the operators' performance report."""
+        return {
+            "live": self.live,
+            "connects": self.connects,
+            "fences": self.fences,
+            "last_fence_ms": round(self.last_fence_seconds * 1000, 3),
+            "households": len(self._map),
+            "sequence": self._seq,  # announcements heard, plus one per connect
+        }
+
+    async def read(self, household_id: int, scopes: Sequence[str]) -> dict[str, int] | Token | None:
+        """The current stamps; or a `Token` when the caller must read them (then `learn`
+        them); or None when the feed is down (read them, learn nothing)."""
+        self._start()
+        if self._conn is None:
+            return None
+        try:
+            await self._fence()
+        except _FenceFailed:
+            return None
+        entry = self._map.get(household_id)
+        if entry is not None:
+            known = entry.stamps
+            if all(scope in known for scope in scopes):
+                return {scope: known[scope] for scope in scopes}
+        return Token(self._seq)
+
+    def learn(self, household_id: int, current: dict[str, int], token: Token) -> None:
+        """Stamps read from the database after `token` was taken: keep them when nothing
+        was announced for this household since (else they may be older than the map)."""
+        entry = self._map.get(household_id)
+        if entry is None:
+            if self._map.floor > token.seq:
+                return  # a household evicted since may have carried a newer announcement
+            self._map[household_id] = _Household(token.seq, dict(current))
+        elif entry.seq <= token.seq:
+            for scope, stamp in current.items():
+                entry.stamps.setdefault(scope, stamp)
+
+    # -- the connection ---------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Start connecting on first use, in the running loop (again if it changed, or
+        after `aclose`: an app may be started more than once)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._conn, self._waiters, self._fencing = loop, None, [], False
+            self._broken = asyncio.Event()
+            self._task = loop.create_task(self._keep_connected(), name="foyer-stamp-feed")
+
+    async def _keep_connected(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, application_name="foyer-stamp-feed"
+                )
+            except psycopg.Error as exc:
+                delay = self.RECONNECT_SECONDS[min(attempt, len(self.RECONNECT_SECONDS) - 1)]
+                log.warning("stamp feed: cannot connect (%s); retrying in %ss", exc, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
+                continue
+            try:
+                conn.add_notify_handler(self._heard)
+                await conn.execute(f"LISTEN {CHANNEL}")
+                await conn.execute(self._fence_sql.replace("NOTIFY", "LISTEN", 1))
+            except psycopg.Error as exc:
+                log.warning("stamp feed: cannot listen (%s)", exc)
+                await _close_quietly(conn)
+                await asyncio.sleep(self.RECONNECT_SECONDS[0])
+                continue
+            # Announcements sent before LISTEN were not heard: forget everything, and
+            # refuse what reads begun before now would teach (their tokens are older).
+            self._map.clear()
+            self._seq += 1
+            self._map.floor = self._seq
+            self._broken.clear()
+            self._conn, attempt = conn, 0
+            if self.connects:
+                log.info("stamp feed: connected again")
+            self.connects += 1
+            await self._heartbeats()
+            await _close_quietly(conn)
+
+    async def _heartbeats(self) -> None:
+        """Until a fence fails: a fence whenever reads left none for a while."""
+        while True:
+            try:
+                await asyncio.wait_for(self._broken.wait(), self.HEARTBEAT_SECONDS)
+                return
+            except TimeoutError:
+                pass
+            if not self._fencing:
+                try:
+                    await self._fence()
+                except _FenceFailed:
+                    return
+
+    def _heard(self, notify: psycopg.Notify) -> None:
+        if notify.channel != CHANNEL:
+            return  # our own fence
+        self._seq += 1
+        for line in notify.payload.splitlines():
+            household, scope, stamp = line.split(" ")
+            household_id = int(household)
+            entry = self._map.get(household_id)
+            if entry is None:
+                entry = self._map[household_id] = _Household(self._seq)
+            entry.seq = self._seq
+            entry.stamps[scope] = int(stamp)
+
+    # -- fences ------------------------------------------------------------------------
+
+    async def _fence(self) -> None:
+        """Return once a fence sent after this call came back."""
+        assert self._loop is not None
+        waiter = self._loop.create_future()
+        self._waiters.append(waiter)
+        if not self._fencing:
+            self._fencing = True
+            self._fencer = self._loop.create_task(self._send_fences())
+        await waiter
+
+    async def _send_fences(self) -> None:
+        try:
+            while self._waiters:
+                batch, self._waiters = self._waiters, []
+                conn = self._conn
+                try:
+                    if conn is None:
+                        raise psycopg.OperationalError("stamp feed: not connected")
+                    started = time.perf_counter()
+                    async with asyncio.timeout(self.FENCE_TIMEOUT_SECONDS):
+                        await conn.execute(self._fence_sql)
+                except (psycopg.Error, TimeoutError) as exc:
+                    self._lost(conn, exc)
+                    for waiter in (*batch, *self._waiters):
+                        if not waiter.done():
+                            waiter.set_exception(_FenceFailed())
+                    self._waiters = []
+                    return
+                self.fences += 1
+                self.last_fence_seconds = time.perf_counter() - started
+                for waiter in batch:
+                    if not waiter.done():  # a waiter cancelled meanwhile is done
+                        waiter.set_result(None)
+        finally:
+            self._fencing = False
+
+    def _lost(self, conn: psycopg.AsyncConnection[Any] | None, exc: BaseException) -> None:
+        if conn is not None and self._conn is conn:
+            log.warning("stamp feed lost (%s): reading stamps until it is back", exc)
+            self._conn = None
+            self._broken.set()  # `_keep_connected` closes it and connects again
+
+    async def aclose(self) -> None:
+        """Stop listening (shutdown); a later read starts again."""
+        loop, self._loop = self._loop, None
+        tasks = [task for task in (self._task, self._fencer) if task is not None]
+        self._task = self._fencer = None
+        for task in tasks:
+            task.cancel()
+        if loop is asyncio.get_running_loop():
+            await asyncio.gather(*tasks, return_exceptions=True)  # cancelled: nothing to report
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await _close_quietly(conn)
+
+
+class _FenceFailed(Exception):
+    """The fence did not come back: the waiting reads fall back to the database."""
+
+
+async def _close_quietly(conn: psycopg.AsyncConnection[Any]) -> None:
+    try:
+        await conn.close()
+    except psycopg.Error as exc:  # already broken: nothing more to release
+        log.debug("stamp feed: closing a broken connection: %s", exc)

@@ -1,0 +1,158 @@
+"""The stamp feed (foyer/cache/feed.py): PostgreSQL pushes every data_stamp change, a read
+after a fence sees every change committed before it, and the feed falls back, forgets and
+reconnects when its connection dies.
+
+The rules of `learn` (a value read from the database is kept only when no announcement
+for that household came since) are checked without a database; the rest against a real
+PostgreSQL database of the test's own, migrated (the trigger is migration 0013).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, delete
+
+from foyer.cache.feed import CHANNEL, StampFeed, Token
+from foyer.db.engine import read_connection
+from foyer.db.migrate import upgrade
+from foyer.db.schema import household
+from foyer.services import stamps
+from tests.factories import make_user, unit_of_work
+from tests.helpers import create_pg_database, drop_pg_database, engine_for, pg_admin
+
+
+def _announce(feed: StampFeed, *lines: str) -> None:
+    feed._heard(psycopg.Notify(CHANNEL, "".join(f"{line}\n" for line in lines), 1))
+
+
+def test_learn_keeps_a_read_only_when_nothing_was_announced_since() -> None:
+    feed = StampFeed("postgresql://unused")
+    token = Token(feed._seq)
+    feed.learn(1, {"budget": 5}, token)
+    assert feed._map[1].stamps == {"budget": 5}
+
+    late = Token(feed._seq)
+    _announce(feed, "2 budget 9")  # announced after the read began: the read may be older
+    feed.learn(2, {"budget": 3, "2025-01": 4}, late)
+    assert feed._map[2].stamps == {"budget": 9}
+
+    _announce(feed, "1 budget 7")
+    feed.learn(1, {"budget": 5}, late)  # never overwrites what was heard
+    assert feed._map[1].stamps == {"budget": 7}
+
+
+def test_an_evicted_household_raises_the_floor_under_learn() -> None:
+    feed = StampFeed("postgresql://unused", households=2)
+    token = Token(feed._seq)
+    _announce(feed, "1 budget 11")
+    _announce(feed, "2 budget 12")
+    _announce(feed, "3 budget 13")  # evicts household 1, whose announcement came after token
+    assert 1 not in feed._map
+    feed.learn(1, {"budget": 10}, token)  # might be older than the evicted announcement
+    assert 1 not in feed._map
+    feed.learn(4, {"budget": 14}, Token(feed._seq))  # a read begun after: safe
+    assert feed._map[4].stamps == {"budget": 14}
+
+
+# -- against PostgreSQL --------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg() -> Iterator[tuple[str, Engine]]:
+    url = create_pg_database("foyer_feed")
+    engine = engine_for(url)
+    upgrade(engine)
+    yield url, engine
+    engine.dispose()
+    drop_pg_database(url)
+
+
+async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def _run(url: str, body: Callable[[StampFeed], Awaitable[None]]) -> None:
+    async def main() -> None:
+        feed = StampFeed(url.replace("postgresql+psycopg", "postgresql"))
+        try:
+            assert await feed.read(1, ["budget"]) is None  # connecting: read the database
+            await _until(lambda: feed.live)
+            await body(feed)
+        finally:
+            await feed.aclose()
+
+    asyncio.run(main())
+
+
+def _stored(engine: Engine, household_id: int, scopes: list[str]) -> dict[str, int]:
+    with read_connection(engine) as conn:
+        return stamps.read(conn, household_id, scopes)
+
+
+@pytest.mark.postgres
+def test_a_read_after_the_fence_sees_every_committed_change(pg: tuple[str, Engine]) -> None:
+    url, engine = pg
+    user = make_user(engine)
+    hid = user.household_id
+    scopes = ["budget", "2025-06", "2025-06:rows"]
+
+    async def body(feed: StampFeed) -> None:
+        for _ in range(50):
+            with unit_of_work(engine) as conn:
+                stamps.renew(conn, hid, scopes[:2])
+            # No sleep, no wait: the fence alone makes the change visible.
+            known = await feed.read(hid, scopes[:2])
+            assert known == _stored(engine, hid, scopes[:2])
+        assert isinstance(await feed.read(hid, scopes), Token)  # never heard of :rows
+        # Hundreds of scopes in one statement: several payloads, every one heard.
+        many = [f"{2000 + i // 12}-{i % 12 + 1:02d}" for i in range(600)]
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, many)
+        assert await feed.read(hid, many) == _stored(engine, hid, many)
+        # A household deleted: its stamps cascade away, announced as 0 (never written).
+        with unit_of_work(engine) as conn:
+            conn.execute(delete(household).where(household.c.id == hid))
+        assert await feed.read(hid, scopes[:2]) == dict.fromkeys(scopes[:2], 0)
+        assert feed.fences > 0
+
+    _run(url, body)
+
+
+@pytest.mark.postgres
+def test_a_killed_feed_falls_back_then_reconnects_and_forgets(pg: tuple[str, Engine]) -> None:
+    url, engine = pg
+    hid = make_user(engine).household_id
+    name = url.rsplit("/", 1)[1]
+
+    async def body(feed: StampFeed) -> None:
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        assert await feed.read(hid, ["budget"]) == _stored(engine, hid, ["budget"])
+        with pg_admin() as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND application_name = 'foyer-stamp-feed'",
+                (name,),
+            ).fetchall()
+        assert killed == [(True,)]
+        # A change made while the feed is down is never heard...
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        assert await feed.read(hid, ["budget"]) is None  # ...so the read falls back
+        await _until(lambda: feed.live)
+        assert feed.connects == 2
+        # ...and what the feed knew before is forgotten: read again, then learned.
+        token = await feed.read(hid, ["budget"])
+        assert isinstance(token, Token)
+        feed.learn(hid, _stored(engine, hid, ["budget"]), token)
+        assert await feed.read(hid, ["budget"]) == _stored(engine, hid, ["budget"])
+
+    _run(url, body)
