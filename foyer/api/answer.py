@@ -59,7 +59,7 @@ async def cached_answer(
 ) -> Response | CacheKey:
     """The answer without computing anything — a 304, or the body from L1 — or else the
     key the caller must fill."""
-    key = await state.view_cache.key(view, household_id, params)
+    key = await state.view_cache.key(view, household_id, params, since=started)
     if holds(conditions.held, key):
         return _finish(state, view, "not_modified", key, None, conditions, started)
     entry = state.view_cache.peek(view, key)

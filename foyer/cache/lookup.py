@@ -83,10 +83,13 @@ class ViewCache:
         self.sources = sources
         self.warmer = warmer
 
-    async def key(self, view: View, household_id: int, params: Params) -> CacheKey:
+    async def key(
+        self, view: View, household_id: int, params: Params, since: float | None = None
+    ) -> CacheKey:
         """The view's current key. On the event loop's own connections (SQLite: in-process;
-        PostgreSQL: awaited), so a busy main pool never blocks the loop."""
-        current = await self.loop_stamps.read(household_id, view.scopes(params))
+        PostgreSQL: from the stamp feed, else awaited), so a busy main pool never blocks
+        the loop. `since`: a perf_counter taken after the request arrived."""
+        current = await self.loop_stamps.read(household_id, view.scopes(params), since)
         return cache_key(view.name, household_id, params, current)
 
     def peek(self, view: View, key: CacheKey) -> Entry | None:

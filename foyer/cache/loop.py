@@ -69,15 +69,18 @@ class LoopStamps:
                 url.render_as_string(hide_password=False), settings.stamp_feed_households
             )
 
-    async def read(self, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
-        """The current data stamp of each scope, read without waiting for the main pool."""
+    async def read(
+        self, household_id: int, scopes: Sequence[str], since: float | None = None
+    ) -> dict[str, int]:
+        """The current data stamp of each scope, read without waiting for the main pool
+        (`since`: a perf_counter taken after the request arrived, `StampFeed.read`)."""
         if self._main.dialect.name != "postgresql":
             with self._connect() as conn:
                 return stamps.read(conn, household_id, scopes)
         if self.feed is None:
             self._count("feed_off")
             return await self._read_async(household_id, scopes)
-        known = await self.feed.read(household_id, scopes)
+        known = await self.feed.read(household_id, scopes, since)
         if isinstance(known, dict):
             self._count("feed")
             return known

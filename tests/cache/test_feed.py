@@ -82,6 +82,7 @@ async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
 def _run(url: str, body: Callable[[StampFeed], Awaitable[None]]) -> None:
     async def main() -> None:
         feed = StampFeed(url.replace("postgresql+psycopg", "postgresql"))
+        feed.HEARTBEAT_SECONDS = 3600  # only the test's reads send fences: counts are exact
         try:
             assert await feed.read(1, ["budget"]) is None  # connecting: read the database
             await _until(lambda: feed.live)
@@ -111,6 +112,15 @@ def test_a_read_after_the_fence_sees_every_committed_change(pg: tuple[str, Engin
             # No sleep, no wait: the fence alone makes the change visible.
             known = await feed.read(hid, scopes[:2])
             assert known == _stored(engine, hid, scopes[:2])
+        # A request that arrived (`since`) before a fence was sent, which is back, needs no
+        # fence of its own: every write it may have seen acknowledged was heard.
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, scopes[:1])
+        arrived, fences = time.perf_counter(), feed.fences
+        assert await feed.read(hid, scopes[:1], since=arrived) == _stored(engine, hid, scopes[:1])
+        assert feed.fences == fences + 1  # none was sent after it arrived: it waited for one
+        assert await feed.read(hid, scopes[:1], since=arrived) == _stored(engine, hid, scopes[:1])
+        assert feed.fences == fences + 1  # that one covers it
         assert isinstance(await feed.read(hid, scopes), Token)  # never heard of :rows
         # Hundreds of scopes in one statement: several payloads, every one heard.
         many = [f"{2000 + i // 12}-{i % 12 + 1:02d}" for i in range(600)]
