@@ -215,14 +215,21 @@ class StampFeed:
         if notify.channel != CHANNEL:
             return  # our own fence
         self._seq += 1
-        for line in notify.payload.splitlines():
-            household, scope, stamp = line.split(" ")
-            household_id = int(household)
+        try:
+            changes = [_parse(line) for line in notify.payload.splitlines()]
+        except ValueError:
+            # Not foyer's trigger speaking (someone else's NOTIFY on the channel): what it
+            # meant is unknown, so nothing known can be trusted — start afresh.
+            log.warning("stamp feed: unreadable announcement %r", notify.payload[:200])
+            self._map.clear()
+            self._map.floor = self._seq
+            return
+        for household_id, scope, stamp in changes:
             entry = self._map.get(household_id)
             if entry is None:
                 entry = self._map[household_id] = _Household(self._seq)
             entry.seq = self._seq
-            entry.stamps[scope] = int(stamp)
+            entry.stamps[scope] = stamp
 
     # -- fences ------------------------------------------------------------------------
 
@@ -282,6 +289,12 @@ class StampFeed:
         conn, self._conn = self._conn, None
         if conn is not None:
             await _close_quietly(conn)
+
+
+def _parse(line: str) -> tuple[int, str, int]:
+    """One line of an announcement: "<household_id> <scope> <stamp>"."""
+    household, scope, stamp = line.split(" ")
+    return int(household), scope, int(stamp)
 
 
 class _FenceFailed(Exception):

@@ -59,6 +59,16 @@ def test_an_evicted_household_raises_the_floor_under_learn() -> None:
     assert feed._map[4].stamps == {"budget": 14}
 
 
+def test_an_unreadable_announcement_forgets_everything() -> None:
+    feed = StampFeed("postgresql://unused")
+    token = Token(feed._seq)
+    _announce(feed, "1 budget 7")
+    feed._heard(psycopg.Notify(CHANNEL, "not foyer's", 2))
+    assert len(feed._map) == 0
+    feed.learn(1, {"budget": 5}, token)  # a read begun before cannot be trusted either
+    assert len(feed._map) == 0
+
+
 # -- against PostgreSQL --------------------------------------------------------------------
 
 
