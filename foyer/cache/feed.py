@@ -157,6 +157,8 @@ class StampFeed:
         after `aclose`: an app may be started more than once)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
+            if self._conn is not None:  # the old loop's (gone, or a test's): release it now
+                self._conn.pgconn.finish()
             self._loop, self._conn, self._waiters, self._fencing = loop, None, [], False
             self._broken = asyncio.Event()
             self._task = loop.create_task(self._keep_connected(), name="foyer-stamp-feed")

@@ -131,10 +131,15 @@ def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str
     # On the driver's cursor, inside the connection's own transaction (and snapshot):
     # building and executing the Core statement cost 115 µs, the driver call 7 µs, and
     # this runs on every cached request.
-    raw: Any = conn.connection.dbapi_connection
+    return read_dbapi(conn.connection.dbapi_connection, conn.dialect.name, household_id, scopes)
+
+
+def read_dbapi(raw: Any, dialect: str, household_id: int, scopes: Sequence[str]) -> dict[str, int]:
+    """`read` on a driver connection (sqlite3 or psycopg), in its current transaction — or,
+    in autocommit, as one statement of its own, which is a snapshot too."""
     cursor = raw.cursor()
     try:
-        cursor.execute(read_sql(conn.dialect.name, len(scopes)), (household_id, *scopes))
+        cursor.execute(read_sql(dialect, len(scopes)), (household_id, *scopes))
         found = dict(cursor.fetchall())
     finally:
         cursor.close()
