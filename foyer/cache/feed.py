@@ -6,12 +6,17 @@ own and keeps what it hears in a bounded in-process map, `(household, scope) -> 
 
 Exact, not "usually fresh": hearing a change takes time, and a reader in this process
 may arrive after a write committed elsewhere but before its announcement got here. So a
-read first waits for a *fence*: this process sends a NOTIFY on a channel only it listens
-to, and PostgreSQL delivers notifications in commit order, so when its own comes back
-every change committed before the fence was sent has been heard. A request waits for a
-fence sent after it arrived; every request waiting meanwhile shares the next one (the
-read-index technique of etcd and Raft). One round trip per batch of concurrent hits,
-none of them on the pool, instead of one query per hit.
+read first waits for a *fence*: one `SELECT 1` on the feed's connection. PostgreSQL
+delivers a listener every notification it was signalled for before it reports ready for
+the next query, and a committing backend signals the listeners before its own client
+hears of the commit; so when the fence's answer is back, every change committed before
+the fence was sent has been heard (tests/cache/test_feed.py and the cross-process test
+hold PostgreSQL to it). A request waits for a fence sent after it arrived, or finds one
+already back; every request waiting meanwhile shares the next one (the read-index
+technique of etcd and Raft). One round trip per batch of concurrent hits, none of them on
+the pool, instead of one query per hit. Why not a NOTIFY of its own coming back, whose
+ordering PostgreSQL documents: NOTIFY takes a transaction id, and a fence per batch of
+hits would burn them by the thousand a second (forcing anti-wraparound vacuums).
 
 When the feed cannot answer — not connected yet, its connection lost, a fence slower
 than `FENCE_TIMEOUT_SECONDS`, a scope never heard of — `read` says so and the caller
@@ -30,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +46,9 @@ from cachetools import LRUCache
 log = logging.getLogger("foyer.cache")
 
 CHANNEL = "foyer_stamps"
+#: No transaction id, no WAL: a round trip the backend answers after delivering what it
+#: was signalled for.
+FENCE = "SELECT 1"
 
 
 @dataclass(slots=True)
@@ -85,7 +92,6 @@ class StampFeed:
         self._map = _Households(households)
         self._seq = 0  # announcements applied, in order
         self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._fence_sql = f'NOTIFY "foyer_fence_{secrets.token_hex(8)}"'
         self._waiters: list[asyncio.Future[None]] = []
         self._fencing = False
         self._task: asyncio.Task[None] | None = None  # connecting, then heartbeats
@@ -179,7 +185,6 @@ class StampFeed:
             try:
                 conn.add_notify_handler(self._heard)
                 await conn.execute(f"LISTEN {CHANNEL}")
-                await conn.execute(self._fence_sql.replace("NOTIFY", "LISTEN", 1))
             except psycopg.Error as exc:
                 log.warning("stamp feed: cannot listen (%s)", exc)
                 await _close_quietly(conn)
@@ -215,7 +220,7 @@ class StampFeed:
 
     def _heard(self, notify: psycopg.Notify) -> None:
         if notify.channel != CHANNEL:
-            return  # our own fence
+            return
         self._seq += 1
         try:
             changes = [_parse(line) for line in notify.payload.splitlines()]
@@ -255,7 +260,7 @@ class StampFeed:
                         raise psycopg.OperationalError("stamp feed: not connected")
                     started = time.perf_counter()
                     async with asyncio.timeout(self.FENCE_TIMEOUT_SECONDS):
-                        await conn.execute(self._fence_sql)
+                        await conn.execute(FENCE)
                 except (psycopg.Error, TimeoutError) as exc:
                     self._lost(conn, exc)
                     for waiter in (*batch, *self._waiters):

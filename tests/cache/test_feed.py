@@ -147,6 +147,28 @@ def test_a_read_after_the_fence_sees_every_committed_change(pg: tuple[str, Engin
 
 
 @pytest.mark.postgres
+def test_fences_take_no_transaction_id(pg: tuple[str, Engine]) -> None:
+    """A fence per batch of hits must not burn transaction ids (a NOTIFY would: one each)."""
+    url, engine = pg
+    hid = make_user(engine).household_id
+
+    def next_xid() -> int:  # the snapshot's xmax: read without taking an id
+        with pg_admin() as admin:
+            row = admin.execute("SELECT txid_snapshot_xmax(txid_current_snapshot())").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def body(feed: StampFeed) -> None:
+        before, fences = next_xid(), feed.fences
+        for _ in range(400):
+            await feed.read(hid, ["budget"])
+        assert feed.fences - fences == 400
+        assert next_xid() - before < 200  # others' transactions on the server, at most
+
+    _run(url, body)
+
+
+@pytest.mark.postgres
 def test_a_killed_feed_falls_back_then_reconnects_and_forgets(pg: tuple[str, Engine]) -> None:
     url, engine = pg
     hid = make_user(engine).household_id
