@@ -1,8 +1,10 @@
 """Benchmark datasets built with the demo generator and cached between runs.
 
 A dataset is one main household of a given size plus two small households (for the
-mixed session), ending at a fixed month so every build is identical. SQLite datasets are
-files in the cache folder; PostgreSQL datasets are databases named `foyer_bench_<size>_v<N>`.
+mixed session), ending at a fixed month so every build is identical; or, for the kinds
+of `foyer.bench.households` (`hh1`, `hh10k`, …), many households of one size each.
+SQLite datasets are files in the cache folder; PostgreSQL datasets are databases named
+`foyer_bench_<size>_v<N>`.
 Runs never write to the cache: they work on a copy (file copy, or CREATE DATABASE … TEMPLATE).
 """
 
@@ -20,10 +22,12 @@ import psycopg
 from rich.console import Console
 from sqlalchemy import func, select
 
+from foyer.bench import households
 from foyer.db.engine import make_engine
 from foyer.db.migrate import upgrade
 from foyer.db.schema import bank_transaction
 from foyer.demo import DemoSpec, load_demo
+from foyer.demo.loader import demo_email
 from foyer.settings import Settings
 
 VERSION = 5  # bump when the generator or schema changes, so caches rebuild
@@ -46,6 +50,8 @@ class Dataset:
 
     @property
     def main_rows(self) -> int:
+        if self.size in households.KINDS:
+            return households.KINDS[self.size].rows_each
         return MONTHS * SIZES[self.size]
 
 
@@ -64,12 +70,21 @@ def _pg_url(name: str) -> str:
     return f"{pg_admin_url().rsplit('/', 1)[0]}/{name}"
 
 
-def _emails() -> tuple[str, ...]:
-    return ("demo@foyer.local", *(f"demo{i + 2}@foyer.local" for i in range(EXTRA_HOUSEHOLDS)))
+def _emails(size: str) -> tuple[str, ...]:
+    count = EXTRA_HOUSEHOLDS + 1
+    if size in households.KINDS:  # the first three, for the mixed session
+        count = min(count, households.KINDS[size].households)
+    return tuple(demo_email(i) for i in range(count))
 
 
 def _expected_rows(size: str) -> int:
+    if size in households.KINDS:
+        return households.KINDS[size].rows
     return MONTHS * (SIZES[size] + EXTRA_HOUSEHOLDS * SMALL_PER_MONTH)
+
+
+def _version(size: str) -> int:
+    return households.VERSION if size in households.KINDS else VERSION
 
 
 def _count_rows(url: str) -> int:
@@ -87,6 +102,17 @@ def _populate(url: str, size: str, console: Console) -> None:
     engine = make_engine(Settings(database_url=url, _env_file=None))
     try:
         upgrade(engine)
+        if size in households.KINDS:
+            shape = households.KINDS[size]
+            stats = households.build(
+                engine, shape, end_month=END_MONTH, password=PASSWORD, console=console
+            )
+            console.print(
+                f"built {size} in {stats.seconds:.0f} s: users, configuration and rows "
+                f"{stats.seconds_rows:.0f} s, aggregates {stats.seconds_aggregates:.0f} s, "
+                f"ANALYZE {stats.seconds_analyze:.0f} s"
+            )
+            return
         base = DemoSpec(months=MONTHS, password=PASSWORD, end_month=END_MONTH, seed=7)
         main = replace(base, transactions_per_month=SIZES[size])
         small = replace(
@@ -104,11 +130,12 @@ def _populate(url: str, size: str, console: Console) -> None:
 def ensure_dataset(size: str, db: str, console: Console | None = None) -> Dataset:
     """The cached dataset of `size` on `db`, built first if missing or incomplete."""
     console = console or Console(quiet=True)
-    if size not in SIZES:
-        raise ValueError(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
+    if size not in SIZES and size not in households.KINDS:
+        known = ", ".join([*SIZES, *households.KINDS])
+        raise ValueError(f"unknown size {size!r}; choose from {known}")
     expected = _expected_rows(size)
     if db == "sqlite":
-        path = cache_dir() / f"foyer-{size}-v{VERSION}.db"
+        path = cache_dir() / f"foyer-{size}-v{_version(size)}.db"
         url = f"sqlite:///{path}"
         if not path.exists() or _count_rows(url) != expected:
             console.print(f"building dataset {size} (sqlite, {expected:,} rows)…")
@@ -118,8 +145,8 @@ def ensure_dataset(size: str, db: str, console: Console | None = None) -> Datase
             _populate(f"sqlite:///{tmp}", size, console)
             _checkpoint(tmp)
             tmp.replace(path)
-        return Dataset(size, db, url, expected, _emails())
-    name = f"foyer_bench_{size}_v{VERSION}"
+        return Dataset(size, db, url, expected, _emails(size))
+    name = f"foyer_bench_{size}_v{_version(size)}"
     url = _pg_url(name)
     with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
@@ -131,7 +158,7 @@ def ensure_dataset(size: str, db: str, console: Console | None = None) -> Datase
         _populate(url, size, console)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")  # visibility map and statistics, every table
-    return Dataset(size, db, url, expected, _emails())
+    return Dataset(size, db, url, expected, _emails(size))
 
 
 def _checkpoint(path: Path) -> None:
@@ -150,8 +177,9 @@ def _checkpoint(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def working_copy(dataset: Dataset, workdir: Path) -> tuple[str, object]:
+def working_copy(dataset: Dataset, workdir: Path, tag: str = "") -> tuple[str, object]:
     """A writable copy of the dataset for one run, migrated to head: (url, cleanup handle).
+    `tag` tells apart the copies of several datasets one process holds at once.
 
     Migrations that only add (a table, an index) apply to the copy in a moment; one that
     rewrites data should bump VERSION instead, so the cache itself is rebuilt.
@@ -162,7 +190,7 @@ def working_copy(dataset: Dataset, workdir: Path) -> tuple[str, object]:
         shutil.copyfile(source, target)
         url, handle = f"sqlite:///{target}", str(target)
     else:
-        name = f"foyer_bench_run_{os.getpid()}"
+        name = f"foyer_bench_run_{os.getpid()}{tag}"
         source_name = dataset.url.rsplit("/", 1)[1]
         with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,5 +1,5 @@
 """The `foyer` command: serve, migrate, worker, user, import, demo, aggregates, backup,
-restore, advise, bench.
+restore, advise, bench, scale.
 
 This module only assembles the typer `app` (the console entry point `foyer.cli:app`) from
 one module per command group. Every command imports what it needs inside its body, so
@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import typer
 
-from foyer.cli import advise, aggregates, backup, bench, demo, imports, server, users, worker
+from foyer.cli import (
+    advise,
+    aggregates,
+    backup,
+    bench,
+    bench_scale,
+    demo,
+    imports,
+    server,
+    users,
+    worker,
+)
 
 app = typer.Typer(help="foyer: the couple's budget dashboard.", no_args_is_help=True)
 app.add_typer(users.app, name="user")
 app.add_typer(aggregates.app, name="aggregates")
 app.add_typer(imports.app, name="import")
+app.add_typer(bench_scale.app, name="scale")
 app.command()(server.serve)
 app.command()(server.migrate)
 app.command()(worker.worker)

@@ -238,13 +238,21 @@ def test_bench_servers_are_named_by_what_differs_between_them() -> None:
         ["reference", "optimized", "optimized"], ["off", "on", "on"], 1, None, ["32", "32", "0"]
     )
     assert [c.name for c in configs] == ["reference", "optimized+cache", "optimized+cache+nowarm"]
-    assert configs[2].extra_env == {"FOYER_CACHE_WARM_RECENT": "0", "FOYER_MONITORING": "on"}
+    assert configs[2].extra_env == {
+        "FOYER_CACHE_WARM_RECENT": "0",
+        "FOYER_MONITORING": "on",
+        "FOYER_STAMP_FEED": "on",
+    }
     with pytest.raises(typer.BadParameter):  # indistinguishable servers
         server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"])
     # What operations cost: the same server with monitoring on and off, set side by side.
     twins = server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"], ["on", "off"])
     assert [c.name for c in twins] == ["optimized", "optimized+nomon"]
     assert twins[1].extra_env["FOYER_MONITORING"] == "off"
+    # What the stamp feed gains (PostgreSQL): the same server with the feed on and off.
+    fed = server_configs(["optimized", "optimized"], ["on"], 1, None, ["32"], ["on"], ["on", "off"])
+    assert [c.name for c in fed] == ["optimized", "optimized+nofeed"]
+    assert fed[1].extra_env["FOYER_STAMP_FEED"] == "off"
     cells = {
         ("10k", "summary", 10, "optimized"): {"throughput_rps": 97.0, "p50": 1.0, "p95": 2.1},
         ("10k", "summary", 10, "optimized+nomon"): {
