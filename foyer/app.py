@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
@@ -25,9 +24,8 @@ from foyer.api.deps import AppState
 from foyer.api.errors import ApiError, install_error_handlers
 from foyer.api.fastpath import CachedHitsMiddleware
 from foyer.api.guards import install_guard_handlers
-from foyer.api.headers import SecurityHeadersMiddleware
 from foyer.api.links import install_links
-from foyer.api.middleware import BodySizeLimitMiddleware, token_credential
+from foyer.api.middleware import BodySizeLimitMiddleware, FrontMiddleware, token_credential
 from foyer.api.routes import api_router
 from foyer.api.routes.bench import CeilingStore
 from foyer.api.routes.bench import router as bench_router
@@ -53,7 +51,7 @@ from foyer.observability.memory import MemoryProfiler
 from foyer.observability.metrics import Metrics, process_exited
 from foyer.observability.monitor import Monitor
 from foyer.observability.queries import QueryMonitor
-from foyer.observability.requests import ObserveMiddleware
+from foyer.observability.requests import RequestObserver
 from foyer.observability.tracing import setup_tracing
 from foyer.read import PASSTHROUGH, make_reader
 from foyer.read.cursors import CursorCodec
@@ -121,7 +119,6 @@ def make_state(settings: Settings, database: Database) -> AppState:
         settings.cache_warm_recent,
         warms=functools.partial(flags.enabled, "warming"),
     )
-    database.before_commit(warmer.before_commit)
     database.after_commit(warmer.after_commit)
     queries, monitor = None, None
     if settings.monitoring == "on":
@@ -221,9 +218,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.foyer = state
     install_error_handlers(app)
     install_guard_handlers(app)
-    if settings.fast_hits == "on":
-        # Innermost: the correlation id, gzip and body limits apply to it as to routes.
-        app.add_middleware(CachedHitsMiddleware, state=state)
     # Outermost last: the correlation id exists before anything else can answer.
     # Larger bodies only on the bulk and upload routes, from a caller whose token verifies.
     app.add_middleware(
@@ -245,20 +239,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         compresslevel=5,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX),
     )
-    # Outside every answer but the 500s (Starlette renders those outside all middleware).
-    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.fast_hits == "on":
+        # Outside gzip and the body limit: it does their part for its own answers.
+        app.add_middleware(CachedHitsMiddleware, state=state)
+    # Outermost of foyer's: the correlation id, the observer (a request's time there is
+    # its time in foyer) and the security headers, on every answer but the 500s
+    # (Starlette renders those outside all middleware).
+    observer = None
     if state.queries is not None:
-        # Outside everything foyer answers with (the fast path, the body limit, gzip and
-        # the headers): a request's time here is its time in foyer. Inside the
-        # correlation id, which every access line carries.
-        app.add_middleware(
-            ObserveMiddleware,
+        observer = RequestObserver(
             metrics=state.metrics,
             queries=state.queries,
             observe=state.monitor.observe if state.monitor is not None else None,
             access=access if settings.access_log == "on" else None,
         )
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    app.add_middleware(FrontMiddleware, observer=observer)
     app.include_router(health_router)
     app.include_router(api_router())
     install_links(app)  # OpenAPI links: create → read → update → delete

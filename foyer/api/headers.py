@@ -1,16 +1,15 @@
 """Security headers on every response, the fast path's answers and the 413s included.
 
-Pure ASGI (one wrapped `send`, no response objects): it sits outside
-`CachedHitsMiddleware`, whose cache hits cost tens of microseconds, so it adds a header
-list and nothing else. A header the app already set wins; a Content-Security-Policy the
-app set gets `frame-ancestors 'none'` appended unless it names frame-ancestors itself.
+`with_security_headers` is applied to every response start by the outermost of foyer's
+layers (`foyer.api.middleware.FrontMiddleware`), outside `CachedHitsMiddleware`, whose
+cache hits cost tens of microseconds: a header list and nothing else. A header the app
+already set wins; a Content-Security-Policy the app set gets `frame-ancestors 'none'`
+appended unless it names frame-ancestors itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FRAME_ANCESTORS = b"frame-ancestors 'none'"
 #: (name, value), lowercase names as ASGI carries them.
@@ -26,31 +25,13 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 CSP = b"content-security-policy"
 
 
-class SecurityHeadersMiddleware:
-    """Add `SECURITY_HEADERS` to every HTTP response start (see module)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = with_security_headers(message.get("headers", ()))
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def with_security_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """`headers` (an ASGI header list) with the missing security headers added."""
     out = list(headers)
     present = {name.lower() for name, _value in out}
-    for index, (name, value) in enumerate(out):
-        if name.lower() == CSP and b"frame-ancestors" not in value:
-            out[index] = (name, value.rstrip(b"; ") + b"; " + FRAME_ANCESTORS)
-    out.extend(header for header in SECURITY_HEADERS if header[0] not in present)
+    if CSP in present:
+        for index, (name, value) in enumerate(out):
+            if name.lower() == CSP and b"frame-ancestors" not in value:
+                out[index] = (name, value.rstrip(b"; ") + b"; " + FRAME_ANCESTORS)
+    out += [header for header in SECURITY_HEADERS if header[0] not in present]
     return out

@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
+from foyer.bench.bare import BARE
 from foyer.bench.datasets import SIZES
 from foyer.bench.runner import CEILING
 
@@ -36,6 +37,7 @@ def aggregate(results: list[dict[str, Any]]) -> dict[Cell, dict[str, float]]:
             "requests": sum(r["requests"] for r in rows),
             "rss_mb": max(r["server"]["rss_mb"] for r in rows),
             "cpu_percent": statistics.median(r["server"]["cpu_percent"] for r in rows),
+            "cpu_us": _median_or_none([r["server"].get("cpu_us_per_request") for r in rows]),
             "rounds": len(rows),
             "hit_rate": _median_or_none([r.get("cache_hit_rate") for r in rows]),
             "hit_p95": _median_or_none([r.get("hit_server_p95_ms") for r in rows]),
@@ -55,14 +57,21 @@ NO_MONITORING = "+nomon"
 NO_FEED = "+nofeed"
 
 
+#: Replays of foyer's bytes, not foyer: a base of ratios, never their first target
+#: (but for "ceiling / bare": what foyer's middleware costs FastAPI's own route).
+REPLAYS = (CEILING, BARE)
+
+
 def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
-    """Each target against the ceiling, every other reader against reference, and a server
-    against its twin without monitoring (`+nomon`, what operations cost), per cell."""
+    """Each target against the ceiling and the bare app, every other reader against
+    reference, and a server against its twin without monitoring (`+nomon`, what operations
+    cost), per cell."""
     out = []
     for (size, scenario, conc, target), cell in sorted(cells.items()):
-        for base in (CEILING, "reference", target + NO_MONITORING, target + NO_FEED):
+        for base in (CEILING, BARE, "reference", target + NO_MONITORING, target + NO_FEED):
             other = cells.get((size, scenario, conc, base))
-            if target in (CEILING, base) or other is None:
+            replay = target in REPLAYS and (target, base) != (CEILING, BARE)
+            if replay or target == base or other is None:
                 continue
             out.append(
                 {
@@ -73,9 +82,14 @@ def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
                     "throughput_ratio": cell["throughput_rps"] / other["throughput_rps"],
                     "p50_ratio": cell["p50"] / other["p50"] if other["p50"] else None,
                     "p95_ratio": cell["p95"] / other["p95"] if other["p95"] else None,
+                    "cpu_ratio": _ratio(cell.get("cpu_us"), other.get("cpu_us")),
                 }
             )
     return out
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    return value / base if value is not None and base else None
 
 
 def size_order(cells: dict[Cell, dict[str, float]]) -> list[str]:
@@ -93,7 +107,7 @@ def growth(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
     small, large = sizes[0], sizes[-1]
     for (size, scenario, conc, target), cell in sorted(cells.items()):
         other = cells.get((large, scenario, conc, target))
-        if size != small or target == CEILING or other is None:
+        if size != small or target in REPLAYS or other is None:
             continue
         out.append(
             {
@@ -182,8 +196,8 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
             f"## {size} ({rows:,} transactions)",
             "",
             "| scenario | clients | target | req/s | p50 ms | p95 ms | p99 ms | max ms "
-            "| errors | RSS MiB | CPU % | cache hits | hit p95 ms (server) |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| errors | RSS MiB | CPU % | cache hits | hit p95 ms (server) | CPU µs / request |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for (s, scenario, conc, target), c in sorted(cells.items()):
             if s != size:
@@ -192,21 +206,24 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
                 f"| {scenario} | {conc} | {target} | {_fmt(c['throughput_rps'], 1)} | "
                 f"{_fmt(c['p50'])} | {_fmt(c['p95'])} | {_fmt(c['p99'])} | {_fmt(c['max'], 1)} | "
                 f"{int(c['errors'])} | {_fmt(c['rss_mb'], 0)} | {_fmt(c['cpu_percent'], 0)} | "
-                f"{_percent(c['hit_rate'])} | {_fmt(c['hit_p95'], 3)} |"
+                f"{_percent(c['hit_rate'])} | {_fmt(c['hit_p95'], 3)} | "
+                f"{_fmt(c.get('cpu_us'), 0)} |"
             )
         lines.append("")
     lines += [
         "## Ratios",
         "",
-        "Throughput ratio > 1 and latency ratio < 1 favour the first target of the pair.",
+        "Throughput ratio > 1 and latency or CPU ratio < 1 favour the first target of the pair "
+        "(CPU: the server's CPU time per request).",
         "",
-        "| size | scenario | clients | pair | throughput | p50 | p95 |",
-        "|---|---|---:|---|---:|---:|---:|",
+        "| size | scenario | clients | pair | throughput | p50 | p95 | CPU / request |",
+        "|---|---|---:|---|---:|---:|---:|---:|",
     ]
     for r in ratios(cells):
         lines.append(
             f"| {r['size']} | {r['scenario']} | {r['concurrency']} | {r['pair']} | "
-            f"{_fmt(r['throughput_ratio'])} | {_fmt(r['p50_ratio'])} | {_fmt(r['p95_ratio'])} |"
+            f"{_fmt(r['throughput_ratio'])} | {_fmt(r['p50_ratio'])} | {_fmt(r['p95_ratio'])} | "
+            f"{_fmt(r['cpu_ratio'])} |"
         )
     return "\n".join(lines) + "\n"
 

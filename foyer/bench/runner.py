@@ -4,7 +4,8 @@ Every configuration under test runs as its own server at the same time (idle ser
 cost nothing), and each measurement cell (size × scenario × concurrency) visits the
 targets in turn, reversing the order every round, so drift of this noisy 2-core machine
 falls on all targets alike. "ceiling" is the /bench/ceiling route of the first server,
-replaying the very bytes the real routes returned.
+replaying the very bytes the real routes returned; "bare" (`Plan.bare`) replays them
+from a minimal FastAPI app in a process of its own (foyer/bench/bare.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx2 as httpx
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
+from foyer.bench.bare import BARE, Answer, BareServer, Key, capture, check_same, write_answers
 from foyer.bench.datasets import Dataset, drop_working_copy, ensure_dataset, working_copy
 from foyer.bench.load import LoadResult, check_and_capture, run_python, run_wrk
 from foyer.bench.scenarios import BUILDERS, Req, Scenario, build_context, dataset_logins
@@ -43,6 +45,7 @@ class Plan:
     rounds: int = 2
     generator: str = "wrk"  # or "python"
     ceiling: bool = True
+    bare: bool = False  # `foyer bench` turns it on (--bare, the default); the smoke does not
 
 
 @dataclass(slots=True)
@@ -50,6 +53,11 @@ class Target:
     name: str
     server: ServerProcess
     requests: list[Req]
+
+    @property
+    def counts(self) -> bool:
+        """Does this target count cache events (a foyer route, not a replay of its bytes)?"""
+        return self.name not in (CEILING, BARE)
 
 
 def _ceiling_target(scenario: Scenario, server: ServerProcess, folder: Path) -> Target:
@@ -127,12 +135,12 @@ def _measure(
     # Each cell starts on an idle server: the previous cell's abandoned requests are done.
     drained = target.server.wait_idle()
     _rss0, cpu0 = target.server.usage()
-    before, hits_before = scrape(target.server.base_url)
+    before, hits_before = scrape(target.server.base_url) if target.counts else ({}, {})
     started = time.monotonic()
     result = generator(target.server.base_url, target.requests, concurrency, seconds)
     wall = time.monotonic() - started
     rss, cpu1 = target.server.usage()
-    after, hits_after = scrape(target.server.base_url)
+    after, hits_after = scrape(target.server.base_url) if target.counts else ({}, {})
     return {
         "requests": result.requests,
         "errors": result.errors,
@@ -144,11 +152,17 @@ def _measure(
             "p99": result.p99_ms,
             "max": result.max_ms,
         },
-        "server": {"rss_mb": rss, "cpu_percent": 100 * (cpu1 - cpu0) / wall},
-        "cache_hit_rate": None if target.name == CEILING else hit_rate(before, after),
-        "hit_server_p95_ms": None
-        if target.name == CEILING
-        else hit_p95_ms(hits_before, hits_after),
+        "server": {
+            "rss_mb": rss,
+            "cpu_percent": 100 * (cpu1 - cpu0) / wall,
+            # What a request costs the server, whatever else the machine runs meanwhile:
+            # steadier than throughput on a shared machine (its CPU seconds / requests).
+            "cpu_us_per_request": 1e6 * (cpu1 - cpu0) / result.requests
+            if result.requests
+            else None,
+        },
+        "cache_hit_rate": hit_rate(before, after) if target.counts else None,
+        "hit_server_p95_ms": hit_p95_ms(hits_before, hits_after) if target.counts else None,
         "drain_seconds_before": drained,
     }
 
@@ -161,6 +175,9 @@ def _run_size(
     ceiling_dir = workdir / f"ceiling-{dataset.size}"
     ceiling_dir.mkdir()
     servers = [ServerProcess(config, url, ceiling_dir) for config in plan.configs]
+    # One process for every scenario's answers, started once they are all captured.
+    bare = BareServer(workdir / "bare.json", plan.configs[0].workers)
+    answers: dict[Key, Answer] = {}
     rows: list[dict[str, Any]] = []
     try:
         for server in servers:
@@ -175,10 +192,17 @@ def _run_size(
                     check_and_capture(server.base_url, scenario.requests)
                 if plan.ceiling:
                     targets.append(_ceiling_target(scenario, servers[0], ceiling_dir))
+                if plan.bare:
+                    answers.update(capture(servers[0].base_url, scenario.requests))
+                    targets.append(Target(BARE, bare, scenario.requests))
             else:
                 for server in servers:
                     check_and_capture(server.base_url, scenario.requests[:50])
             cells.append((scenario, targets))
+        if answers:
+            write_answers(bare.answers_file, answers)
+            bare.start()
+            check_same(bare.base_url, answers)
         for round_no in range(plan.rounds):
             for scenario, targets in cells:
                 for concurrency in plan.concurrency:
@@ -205,7 +229,7 @@ def _run_size(
                             f"err {measured['errors']}"
                         )
     finally:
-        for server in servers:
+        for server in [*servers, bare]:
             server.stop()
         drop_working_copy(dataset, handle)
     return rows

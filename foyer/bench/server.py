@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2 as httpx
+import orjson
 import psutil
+
+from foyer.observability.logs import logging_config
 
 #: Bench servers share a known key so the harness can mint cursors for deep pages.
 BENCH_SECRET = "foyer-bench-secret-key-not-for-production-use"  # noqa: S105
@@ -34,6 +37,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def uvicorn_command(
+    factory: str, port: int, workers: int, log_config: Path | None = None
+) -> list[str]:
+    """The uvicorn command line of every bench server (the same options for each target;
+    `log_config`: a dictConfig file, as `foyer serve` hands uvicorn foyer's logging)."""
+    logging = [] if log_config is None else ["--log-config", str(log_config)]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        *logging,
+    ]
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 class ServerProcess:
@@ -59,7 +91,9 @@ class ServerProcess:
             "FOYER_BENCH_CEILING_DIR": str(self.ceiling_dir),
             "FOYER_LOGIN_RATE_LIMIT": "1000/second",
             "FOYER_WRITE_QUOTA": "0",  # the import benchmark writes a million rows an hour
-            "FOYER_LOG_LEVEL": "WARNING",
+            # Logged as `foyer serve` logs (JSON, INFO: the access lines too, the observer's
+            # work in production), into the run's folder rather than the terminal.
+            "FOYER_LOG_LEVEL": "INFO",
             # The job queue's file beside the run's own files, never in the working directory.
             "FOYER_QUEUE_PATH": str(self.ceiling_dir.parent / "queue.db"),
             **self.config.extra_env,
@@ -68,32 +102,44 @@ class ServerProcess:
             env["FOYER_REDIS_URL"] = self.config.redis_url
         else:
             env.pop("FOYER_REDIS_URL", None)
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "foyer.app:create_app_from_env",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.config.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        self.process = subprocess.Popen(command, env=env)  # noqa: S603 (our own interpreter)
+        # Beside the ceiling's bodies, in a folder of their own (never a ceiling key).
+        logs = self.ceiling_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_config = logs / f"{self.port}-logging.json"
+        access = env.get("FOYER_ACCESS_LOG", "on") == "on"
+        log_config.write_bytes(
+            orjson.dumps(logging_config(env["FOYER_LOG_LEVEL"], access_log=access))
+        )
+        factory = "foyer.app:create_app_from_env"
+        command = uvicorn_command(factory, self.port, self.config.workers, log_config)
+        self.launch(command, env, timeout, log=logs / f"{self.port}.log")
+
+    def launch(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        timeout: float,
+        ready: str = "/ready",
+        log: Path | None = None,
+    ) -> None:
+        """Run `command` (its stderr to `log`, when given) until GET `ready` answers 200."""
+        stderr = None if log is None else log.open("ab")
+        try:
+            # Our own interpreter, our arguments.
+            self.process = subprocess.Popen(command, env=env, stderr=stderr)  # noqa: S603
+        finally:
+            if stderr is not None:
+                stderr.close()  # the child has its own descriptor
         self._ps = psutil.Process(self.process.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                tail = "" if log is None else "; its log ends:\n" + _tail(log)
                 raise RuntimeError(
-                    f"server {self.config.name} exited with {self.process.returncode}"
+                    f"server {self.config.name} exited with {self.process.returncode}{tail}"
                 )
             try:
-                if httpx.get(f"{self.base_url}/ready", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.base_url}{ready}", timeout=1.0).status_code == 200:
                     return
             except httpx.TransportError:
                 pass  # not listening yet

@@ -1,18 +1,30 @@
 """Cache warming: after a write, recompute the views its readers will ask for next.
 
-After a write, of each household it touched (the first `inline` of these views on the
-write's own connection just before it commits — `before_commit` — the rest on the
-worker after it):
+After a write commits, of each household it touched:
 - the base views (summary, slim summary, hierarchy) of the calendar's current and
   previous month, when the write changed them — the months people look at;
 - the views the household computed recently (`remember`: its last `recent` misses, any
   view, any month) whose data stamps the write changed — what its people are looking
-  at now, so their next read after their own write is a hit.
+  at now, so their next read after their own write is most often a hit.
 At start: the base views of the households active this month or last, at most
 `households` of them. Only households the `warming` feature flag names (`warms`): the
-others' next read after a write computes. One worker thread, so warming never takes more
-than one core's slice from requests; a job already queued is not queued twice. Warm-ups
-are not counted as cache lookups (`tally=False`): the hit rate is the readers'.
+others' next read after a write computes.
+
+All of it on one worker thread, after the commit: the write's answer never waits for a
+warm-up, and no warm-up runs inside a write transaction. (The first eight used to run
+there, just before the commit; writes then queued behind view computations, on SQLite's
+single writer lock and PostgreSQL's aggregate and stamp row locks — docs/PERFORMANCE.md,
+"Writes under load".) A reader that misses a view while the worker computes it waits for
+that computation instead of repeating it (single-flight, `foyer.cache.store`); one that
+comes first computes it, and the worker then finds it cached. Bounded: a job already
+waiting is not queued twice, and at most `max_pending` wait — past that the oldest are
+dropped, being the least likely to be read next. One thread, so warming never takes more
+than one core's slice from requests. Warm-ups are not counted as cache lookups
+(`tally=False`): the hit rate is the readers'.
+
+Exact as every cache fill: a worker's batch reads the household's data stamps first,
+then computes on the same connection, so an entry can hold data newer than its key,
+never older (`foyer.cache.lookup`).
 
 Why not the job queue: a warm-up is worth something only in the next second, in this
 process's L1; a persistent, retried job would outlive its use.
@@ -22,16 +34,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from typing import NamedTuple
 
 from cachetools import LRUCache
 from sqlalchemy import Connection
 
 from foyer.cache.keys import CacheKey
-from foyer.cache.lookup import entry_on, key_from, key_on
+from foyer.cache.lookup import entry_on, key_from
 from foyer.cache.params import Params
 from foyer.cache.store import TieredCache
 from foyer.cache.views import BY_NAME, VIEWS, Sources, View
@@ -47,6 +59,11 @@ log = logging.getLogger("foyer.cache")
 BASE_VIEWS = tuple(view.name for view in VIEWS if view.first_paint)
 if any(BY_NAME[name].params != ("month",) for name in BASE_VIEWS):
     raise TypeError("a first-paint view must take exactly one parameter, month")
+
+#: Warm-ups waiting at most: a write queues up to `recent` + 6 of them per household, and
+#: the worker gets through a few hundred a second, so this is seconds of work — past it,
+#: the oldest are stale enough to drop.
+MAX_PENDING = 1024
 
 
 class WarmJob(NamedTuple):
@@ -73,17 +90,19 @@ class Warmer:
         cache: TieredCache,
         sources: Sources,
         recent: int = 32,
-        inline: int = 8,
         warms: Callable[[int], bool] = lambda _household_id: True,
+        max_pending: int = MAX_PENDING,
     ) -> None:
         self.database = database
         self.warms = warms  # which households are warmed (the `warming` flag)
         self.cache = cache
         self.sources = sources
         self.recent = recent
-        self.inline = inline
+        self.max_pending = max_pending
+        self.dropped = 0  # jobs dropped unrun for the bound, since start
         self._pool_: ThreadPoolExecutor | None = None
-        self._queued: set[WarmJob] = set()
+        self._pending: OrderedDict[WarmJob, None] = OrderedDict()  # oldest first
+        self._draining = False  # a `_drain` is queued or running on the worker
         # household -> its recent views (LRU); households themselves LRU-bounded.
         self._recent: LRUCache[int, LRUCache[WarmJob, None]] = LRUCache(maxsize=10_000)
         self._lock = threading.Lock()  # shared by request threads and the worker
@@ -112,46 +131,23 @@ class Warmer:
         with self._lock:
             self._recent.clear()
 
-    def before_commit(self, conn: Connection, notes: Notes) -> None:
-        """The first `inline` jobs, on the writer's connection, before it commits.
-
-        The entries are computed from exactly the data the commit publishes, under the
-        keys of the stamps it publishes, so they are in the cache before any reader can
-        ask for those keys: the next read of each is a hit, in every process sharing the
-        L2. Were the commit to fail, they would sit under keys that never come to exist.
-        A failing warm-up is logged, never raised; on PostgreSQL each runs in a savepoint
-        (an error there aborts the whole transaction; SQLite only undoes the statement).
-        SQLite holds its write lock meanwhile, so this does few statements: one stamp
-        read for all the jobs, no savepoints.
-        """
-        if not self.cache.enabled:
-            return
-        jobs = self._jobs(notes)[: self.inline]
-        wanted: dict[int, set[str]] = {}
-        for job in jobs:
-            wanted.setdefault(job.household_id, set()).update(job.spec.scopes(dict(job.params)))
-        current: dict[int, dict[str, int]] = {}  # read once per household, on first need
-        for job in jobs:
-            household_id, params = job.household_id, dict(job.params)
-            try:
-                with _savepoint(conn):
-                    if household_id not in current:
-                        scopes = sorted(wanted[household_id])
-                        current[household_id] = stamps.read(conn, household_id, scopes)
-                    key = key_from(current[household_id], job.spec, household_id, params)
-                    self._compute(conn, job, key)
-            except Exception:  # an optimisation: log it, never fail the write
-                log.exception(
-                    "cache warm-up of %s failed for household %s", job.view_name, job.household_id
-                )
-
     def after_commit(self, notes: Notes) -> None:
-        """A unit of work committed these (household, scope) stamp renewals: the jobs
-        `before_commit` left, on the worker thread."""
+        """A unit of work committed these (household, scope) stamp renewals: queue their
+        warm-ups for the worker and return at once (the write's answer does not wait)."""
         if not self.cache.enabled:
             return
-        for job in self._jobs(notes)[self.inline :]:
-            self._submit(job)
+        jobs = self._jobs(notes)
+        if not jobs:
+            return
+        with self._lock:
+            for job in jobs:
+                self._pending.setdefault(job)
+            while len(self._pending) > self.max_pending:
+                self._pending.popitem(last=False)
+                self.dropped += 1
+            start, self._draining = not self._draining, True
+        if start:
+            self._pool.submit(self._drain)
 
     def _jobs(self, notes: Notes) -> list[WarmJob]:
         """The views to re-warm after a write with these notes, most wanted first."""
@@ -178,12 +174,25 @@ class Warmer:
             )
         return sorted(jobs, key=lambda job: job.view_name not in BASE_VIEWS)
 
-    def _submit(self, job: WarmJob) -> None:
-        with self._lock:
-            if job in self._queued:
-                return
-            self._queued.add(job)
-        self._pool.submit(self._warm, job)
+    def _drain(self) -> None:
+        """On the worker: run the waiting jobs, oldest first, a household's together."""
+        try:
+            while True:
+                with self._lock:
+                    if not self._pending:
+                        self._draining = False
+                        return
+                    first, _ = self._pending.popitem(last=False)
+                    batch = [first] + [
+                        job for job in self._pending if job.household_id == first.household_id
+                    ]
+                    for job in batch[1:]:
+                        del self._pending[job]
+                self._warm(batch)
+        except BaseException:
+            with self._lock:  # the next job queued starts a new drain
+                self._draining = False
+            raise
 
     def at_start(self, households: int) -> None:
         if not self.cache.enabled or households <= 0:
@@ -196,22 +205,38 @@ class Warmer:
         with self.database.read() as conn:
             chosen = busiest_households(conn, months, households)
         for household_id in filter(self.warms, chosen):
-            for month in months:
-                for view in BASE_VIEWS:
-                    self._warm(WarmJob(household_id, view, (("month", month),)), queued=False)
-
-    def _warm(self, job: WarmJob, *, queued: bool = True) -> None:
-        if queued:
-            with self._lock:
-                self._queued.discard(job)
-        try:
-            with self.database.read() as conn:
-                key = key_on(conn, job.spec, job.household_id, dict(job.params))
-                self._compute(conn, job, key)
-        except Exception:  # a warm-up is an optimisation: log it, never fail a request
-            log.exception(
-                "cache warm-up of %s failed for household %s", job.view_name, job.household_id
+            self._warm(
+                [
+                    WarmJob(household_id, view, (("month", month),))
+                    for month in months
+                    for view in BASE_VIEWS
+                ]
             )
+
+    def _warm(self, jobs: Sequence[WarmJob]) -> None:
+        """Compute one household's jobs on one read connection, its stamps read once,
+        first. A failing job is logged, never raised (a warm-up is an optimisation); the
+        ones after it go on on a new connection (PostgreSQL aborts the failed one's
+        transaction)."""
+        remaining = list(jobs)
+        while remaining:
+            try:
+                with self.database.read() as conn:
+                    household_id = remaining[0].household_id
+                    scopes = sorted(
+                        {s for job in remaining for s in job.spec.scopes(dict(job.params))}
+                    )
+                    current = stamps.read(conn, household_id, scopes)
+                    while remaining:
+                        job = remaining[0]
+                        key = key_from(current, job.spec, household_id, dict(job.params))
+                        self._compute(conn, job, key)
+                        remaining.pop(0)
+            except Exception:
+                job = remaining.pop(0)
+                log.exception(
+                    "cache warm-up of %s failed for household %s", job.view_name, job.household_id
+                )
 
     def _compute(self, conn: Connection, job: WarmJob, key: CacheKey) -> None:
         params = dict(job.params)
@@ -225,13 +250,10 @@ class Warmer:
 
     def close(self) -> None:
         with self._lock:
+            self._pending.clear()  # a running drain stops after its batch
             pool, self._pool_ = self._pool_, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        with self._lock:  # cancelled jobs never ran: queue them again if asked again
-            self._queued.clear()
-
-
-def _savepoint(conn: Connection) -> AbstractContextManager[object]:
-    # PostgreSQL: an error aborts the whole transaction unless inside a savepoint.
-    return nullcontext() if conn.dialect.name == "sqlite" else conn.begin_nested()
+        with self._lock:  # a cancelled drain never ran: the next job starts one
+            self._pending.clear()
+            self._draining = False

@@ -186,6 +186,13 @@ def bench(
         ),
     ] = "on",
     generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
+    bare: Annotated[
+        bool,
+        typer.Option(
+            help="Also replay each read-only scenario's answers from a bare FastAPI app in "
+            "its own process (the target `bare`; ratios `X / bare`)."
+        ),
+    ] = True,
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
 ) -> None:
     """Benchmark foyer side by side (see docs/PERFORMANCE.md)."""
@@ -252,6 +259,7 @@ def bench(
         seconds=seconds,
         rounds=rounds,
         generator=generator,
+        bare=bare,
     )
     if quick:
         plan.sizes, plan.scenarios = ["10k"], ["summary", "drill_down", "mixed"]

@@ -159,7 +159,6 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
 NOTES = "foyer_notes"
 #: Notes left by services: (household id, data-stamp scope) pairs, today.
 Notes = set[tuple[int, str]]
-BeforeCommit = Callable[[Connection, Notes], None]
 AfterCommit = Callable[[Notes], None]
 
 
@@ -180,7 +179,6 @@ class Database:
         self.engine = engine
         # None: the engine's own (the API's, or none); else set in every transaction.
         self.statement_timeout_ms = statement_timeout_ms
-        self._before_commit: list[BeforeCommit] = []
         # time.monotonic() of the last optimize, in a list: `with_statement_timeout`'s
         # copies share it, as they share the listeners and the lock.
         self._optimized_at: list[float] = []
@@ -201,12 +199,6 @@ class Database:
         other = copy.copy(self)  # shallow: the same engine, listener lists, lock, list
         other.statement_timeout_ms = ms
         return other
-
-    def before_commit(self, listener: BeforeCommit) -> None:
-        """Call `listener(conn, notes)` at the end of each unit of work with notes, on its
-        connection, just before it commits: what it reads there is exactly what the commit
-        will publish. An exception it raises fails the write."""
-        self._before_commit.append(listener)
 
     def after_commit(self, listener: AfterCommit) -> None:
         """Call `listener(notes)` after each unit of work with notes commits (what services
@@ -268,10 +260,6 @@ class Database:
                     if self.statement_timeout_ms is not None:
                         set_statement_timeout(conn, self.statement_timeout_ms)
                     yield conn
-                    pending: Notes | None = conn.info.get(NOTES)
-                    if pending:
-                        for before in self._before_commit:
-                            before(conn, pending)
             finally:
                 # conn.info lives with the pooled DBAPI connection: never leave notes behind.
                 notes: Notes = conn.info.pop(NOTES, set())

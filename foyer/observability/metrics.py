@@ -186,6 +186,7 @@ class Metrics:
         )
         self._request_children: dict[tuple[str, str, int, bool], Any] = {}
         self._query_children: dict[str, Any] = {}
+        self._view_children: dict[tuple[str, str], Any] = {}
         self.slow_statements = Counter(
             "foyer_slow_statements_total",
             "Statements slower than FOYER_SLOW_QUERY_MS, by kind.",
@@ -218,6 +219,13 @@ class Metrics:
             handler = "fast" if fast else "route"
             child = self.request_seconds.labels(method, route, str(status), handler)
             self._request_children[key] = child
+        return child
+
+    def view_timer(self, view: str, outcome: str) -> Any:
+        """The labelled child of `foyer_view_seconds` (looked up once per label set)."""
+        child = self._view_children.get((view, outcome))
+        if child is None:
+            child = self._view_children[(view, outcome)] = self.view_seconds.labels(view, outcome)
         return child
 
     def query_counter(self, route: str) -> Any:

@@ -31,6 +31,7 @@ def captured_logs(level: str = "INFO", **options: Any) -> Iterator[io.StringIO]:
         logs.configure_logging(level, stream=buffer, **options)
         yield buffer
     finally:
+        logs.flush_access()  # the access lines still queued, into this buffer
         ours = root.handlers[:]
         root.setLevel(saved_root[0])
         root.handlers[:] = saved_root[1]
@@ -53,7 +54,9 @@ def _restore(logger: logging.Logger, state: tuple[int, list[logging.Handler], bo
 
 
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
-    """Every line written so far, parsed (a line that is not one JSON object fails)."""
+    """Every line written so far, the queued access lines too, parsed (a line that is not
+    one JSON object fails)."""
+    logs.flush_access()
     parsed = [orjson.loads(line) for line in buffer.getvalue().splitlines()]
     assert all(isinstance(line, dict) for line in parsed)
     return parsed

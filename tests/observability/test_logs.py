@@ -8,6 +8,7 @@ import logging
 import pickle
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -132,6 +133,27 @@ def test_the_access_line(request_cid: str) -> None:
     }
     assert "98765" not in buffer.getvalue()  # the template, never the raw path
     assert (fast["fast"], fast["status"], fast["duration_ms"]) == (True, 304, 0.03)
+
+
+def test_access_lines_are_written_by_the_writer_thread_in_order(request_cid: str) -> None:
+    with captured_logs() as buffer:
+        for status in (200, 201, 404):
+            access(info(route="/api/v1/config"), status, 0.001)
+        deadline = time.monotonic() + 10  # no flush here: the writer's next batch
+        while buffer.getvalue().count("\n") < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        written = [orjson.loads(line) for line in buffer.getvalue().splitlines()]
+    assert [line["status"] for line in written] == [200, 201, 404]
+    assert all(line["correlation_id"] == request_cid for line in written)
+
+
+def test_queued_access_lines_go_to_the_stream_they_were_made_for() -> None:
+    with captured_logs() as first:
+        access(info(path="/first"), 404, 0.001)
+        with captured_logs() as second:  # configured again before the writer's batch
+            access(info(path="/second"), 404, 0.001)
+    assert [line["path"] for line in lines(first)] == ["/first"]
+    assert [line["path"] for line in lines(second)] == ["/second"]
 
 
 def test_an_unmatched_request_logs_its_path() -> None:

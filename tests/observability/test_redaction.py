@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foyer.observability.context import RequestInfo
-from foyer.observability.logs import access
+from foyer.observability.logs import access, flush_access
 from foyer.observability.redaction import REDACTED, clean, scrub
 from tests.observability.logcapture import captured_logs, lines, strings
 
@@ -123,6 +123,7 @@ def log_everywhere(secret: str, text: str) -> None:
     route = f"/api/v1/x?{text}"  # no route template is free text; this one is
     access(RequestInfo(method="GET", path=f"/reset?{text}"), 404, 0.001)
     access(RequestInfo(method="GET", path="/x", route=route, household_id=3), 200, 0.001)
+    flush_access()  # written off the request path: now, for the reader
 
 
 @settings(

@@ -249,9 +249,9 @@ def test_households_out_of_the_engine_flag_never_reach_the_optimized_reader(
 def test_a_write_whose_warm_up_fails_still_commits_and_the_read_falls_back(
     household: Api, client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The summary of this month is warmed inside the write's transaction: a database error
-    there cannot be rolled back by the reader (PostgreSQL: the warm-up's savepoint is), a
-    Python one falls back in place; either way the write commits and the read is right."""
+    """The summary of this month is warmed after the write, on the warmer's worker and a
+    read connection: the optimized reader's failure there falls back to the reference as
+    any read's does; the write commits and the read is right."""
     month = this_month()
     monkeypatch.setattr(OptimizedReader, "summary", fail_in_the_database)
     household.create_transactions(

@@ -1,4 +1,5 @@
-"""Writing a `Delta` to the aggregate tables: one upsert per touched group, then min/max.
+"""Writing a `Delta` to the aggregate tables: one upsert per changed group, then min/max,
+then the data stamps.
 
 Concurrency (PostgreSQL): upserts add deltas (`count = count + excluded.count`), which the
 row lock makes atomic; groups are always locked in one global order (table, then sorted
@@ -10,7 +11,8 @@ have changed (two index seeks per group).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, bindparam, func, select
@@ -105,21 +107,56 @@ _BOUND_KEY: list[Any] = [bindparam(f"k_{c.name}") for c in agg_category.primary_
 
 
 def apply(conn: Connection, delta: Delta) -> None:
-    """Write `delta` to the aggregate tables, on the caller's transaction (after the rows)."""
+    """Write `delta` to the aggregate tables, on the caller's transaction (after the rows).
+
+    With one row counted out at most, a group whose count and sums net to zero is left
+    alone: the same row left and re-entered it, its min/max too (`Delta.scopes`), so it is
+    unchanged — and writing it would only lock it until the commit, the hot row every
+    other write of that month queues on (a retag locked the month's totals for nothing).
+    """
     if not delta:
         return
-    months = {key: sums.values() for key, sums in delta.month.items()}
-    _upsert(conn, agg_month, _rows(agg_month, months, MONTH_COLUMNS))
-    category_names = ("count", "total_cents", "low_cents", "high_cents")
-    _upsert(conn, agg_category, _rows(agg_category, delta.category, category_names))
-    _upsert(conn, agg_tag, _rows(agg_tag, delta.tag, ("count", "total_cents")))
-    _upsert(conn, agg_label, _rows(agg_label, delta.label, ("count", "total_cents")))
-    # Last, after every aggregate: the same lock order for every writer.
-    stamps.renew_households(conn, delta.scopes())
-    if not delta.shrunk:
+    every = delta.removed > 1
+    groups: dict[Table, dict[Any, Sequence[Any]]] = {
+        agg_month: {k: s.values() for k, s in delta.month.items() if every or any(s.values())},
+        agg_category: {k: g for k, g in delta.category.items() if every or g[0] or g[1]},
+        agg_tag: {k: p for k, p in delta.tag.items() if every or any(p)},
+        agg_label: {k: p for k, p in delta.label.items() if every or any(p)},
+    }
+    with _pipeline(conn):
+        _upsert(conn, agg_month, _rows(agg_month, groups[agg_month], MONTH_COLUMNS))
+        category_names = ("count", "total_cents", "low_cents", "high_cents")
+        _upsert(conn, agg_category, _rows(agg_category, groups[agg_category], category_names))
+        _upsert(conn, agg_tag, _rows(agg_tag, groups[agg_tag], ("count", "total_cents")))
+        _upsert(conn, agg_label, _rows(agg_label, groups[agg_label], ("count", "total_cents")))
+        _shrink(conn, [(table, key) for table, key in delta.shrunk if key in groups[table]])
+        # Last, after every aggregate: the same lock order for every writer, and the
+        # stamps' rows (which every write of the month renews) locked for the shortest time.
+        stamps.renew_households(conn, delta.scopes())
+
+
+@contextmanager
+def _pipeline(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: the block's statements sent together and their results awaited once
+    (psycopg's pipeline mode; none of them returns rows). Once the first upsert holds the
+    month's hot rows, every round trip after it is time other writes of the month queue:
+    one round trip instead of one per statement (what it saves under load:
+    docs/PERFORMANCE.md, "Writes under load"). An error comes out of the pipeline's sync
+    as the driver's own, as from `_copy_rows`' COPY: the API answers those too (a
+    cancelled statement, psycopg's QueryCanceled, is a 503: foyer.api.guards).
+    """
+    if conn.dialect.name != "postgresql":
+        yield
         return
+    raw: Any = conn.connection.dbapi_connection
+    with raw.pipeline():
+        yield
+
+
+def _shrink(conn: Connection, shrunk: Iterable[tuple[Table, tuple[Any, ...]]]) -> None:
+    """Recompute the min/max of the groups a removal touched; delete the emptied ones."""
     by_table: dict[Table, list[tuple[Any, ...]]] = {}
-    for table, key in delta.shrunk:
+    for table, key in shrunk:
         by_table.setdefault(table, []).append(key)
     if agg_category in by_table:
         conn.execute(

@@ -1,0 +1,155 @@
+"""A write locks only the aggregate rows it changes, and the data stamps last
+(foyer.services.aggregates.maintain.apply): on PostgreSQL every write of a month queues on
+its hot rows (the month's totals, its stamps) until the holder commits, so a retag must
+not take the month's totals, and the stamps are held for the shortest time. On PostgreSQL
+the statements go in one pipeline, whose errors still reach the API as they did.
+
+Checked on the statements a patch runs, and on `verify` (the aggregates stay exact).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, select
+
+from foyer.app import create_app
+from foyer.db.engine import make_engine, read_connection
+from foyer.db.schema import agg_category, agg_tag
+from foyer.services import aggregates
+from foyer.services import transactions as tx
+from foyer.settings import Settings
+from tests.factories import (
+    household_api,
+    insert_rows,
+    make_households,
+    make_transaction,
+    service_row,
+    unit_of_work,
+)
+from tests.helpers import assert_envelope
+
+AGGREGATES = ("agg_month", "agg_category", "agg_tag", "agg_label")
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL of every statement run through `engine` meanwhile, in order."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def tables_written(statements: list[str]) -> list[str]:
+    """The aggregate and stamp tables written, in statement order."""
+    written = []
+    for sql in statements:
+        head = sql.lstrip().split("(", 1)[0].upper()
+        if head.startswith(("INSERT", "UPDATE", "DELETE")):
+            written += [t for t in (*AGGREGATES, "data_stamp") if f" {t.upper()}" in f" {head}"]
+    return written
+
+
+def one_row(engine: Engine, **fields: Any) -> tuple[int, int]:
+    [household_id, _] = make_households(engine)
+    [transaction_id] = insert_rows(
+        engine,
+        household_id,
+        service_row(date=dt.date(2025, 11, 3), amount_cents=-950, category="cinéma", **fields),
+    )
+    return household_id, transaction_id
+
+
+def test_a_retag_writes_its_tag_groups_only_and_the_stamps_last(
+    engine: Engine, statements: list[str]
+) -> None:
+    household_id, transaction_id = one_row(engine, label="CB UGC", tags=["sortie"])
+    statements.clear()
+    with unit_of_work(engine) as conn:
+        assert tx.update_transaction(
+            conn,
+            household_id=household_id,
+            transaction_id=transaction_id,
+            changes=tx.TransactionChanges(tags=["vacances"]),
+        )
+    written = tables_written(statements)
+    # The old tag's group counted out (and deleted, emptied), the new one's in; the
+    # month's totals, its category and its label are the same row re-entered: untouched.
+    assert set(written) == {"agg_tag", "data_stamp"}
+    assert written[-1] == "data_stamp"
+    with read_connection(engine) as conn:
+        assert aggregates.verify(conn) == []
+        tags = conn.execute(select(agg_tag.c.tag, agg_tag.c.count)).all()
+    assert [tuple(row) for row in tags] == [("vacances", 1)]
+
+
+def test_a_relabel_leaves_the_category_and_its_min_max(
+    engine: Engine, statements: list[str]
+) -> None:
+    household_id, transaction_id = one_row(engine, label="CB UGC")
+    statements.clear()
+    with unit_of_work(engine) as conn:
+        assert tx.update_transaction(
+            conn,
+            household_id=household_id,
+            transaction_id=transaction_id,
+            changes=tx.TransactionChanges(label="CB PATHE"),
+        )
+    assert set(tables_written(statements)) == {"agg_label", "data_stamp"}
+    with read_connection(engine) as conn:
+        assert aggregates.verify(conn) == []
+        low_high = conn.execute(select(agg_category.c.low_cents, agg_category.c.high_cents)).one()
+    assert tuple(low_high) == (950, 950)
+
+
+def test_a_patch_that_changes_the_sums_writes_every_group_it_moves(
+    engine: Engine, statements: list[str]
+) -> None:
+    household_id, transaction_id = one_row(engine, label="CB UGC")
+    statements.clear()
+    with unit_of_work(engine) as conn:
+        assert tx.update_transaction(
+            conn,
+            household_id=household_id,
+            transaction_id=transaction_id,
+            changes=tx.TransactionChanges(category="courses"),
+        )
+    written = tables_written(statements)
+    assert {"agg_category", "agg_label", "data_stamp"} <= set(written)
+    assert written[-1] == "data_stamp"
+    with read_connection(engine) as conn:
+        assert aggregates.verify(conn) == []
+
+
+def test_a_write_waiting_too_long_on_a_locked_aggregate_answers_503(
+    migrated: tuple[Settings, Engine], engine: Engine
+) -> None:
+    """The upsert's cancellation comes out of the pipeline's sync: still a 503."""
+    settings, _ = migrated
+    if settings.is_sqlite:
+        pytest.skip("statement_timeout and the pipeline are PostgreSQL's")
+    timed = make_engine(settings, statement_timeout_ms=200)
+    try:
+        with TestClient(
+            create_app(settings, engine=timed), raise_server_exceptions=False
+        ) as client:
+            api = household_api(client, engine, email="hot@example.com", household="Hot")
+            with engine.connect() as locker:
+                locker.exec_driver_sql("LOCK TABLE agg_month IN ACCESS EXCLUSIVE MODE")
+                response = api.post("/transactions", make_transaction())
+                locker.rollback()
+            assert_envelope(response, 503, "unavailable")
+            assert api.post("/transactions", make_transaction()).status_code == 201
+    finally:
+        timed.dispose()
+    with read_connection(engine) as conn:
+        assert aggregates.verify(conn) == []
