@@ -164,7 +164,7 @@ class StampFeed:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             if self._conn is not None:  # the old loop's (gone, or a test's): release it now
-                self._conn.pgconn.finish()
+                _finish(self._conn)
             self._loop, self._conn, self._waiters, self._fencing = loop, None, [], False
             self._broken = asyncio.Event()
             self._task = loop.create_task(self._keep_connected(), name="foyer-stamp-feed")
@@ -183,26 +183,35 @@ class StampFeed:
                 await asyncio.sleep(delay)
                 continue
             try:
-                conn.add_notify_handler(self._heard)
-                await conn.execute(f"LISTEN {CHANNEL}")
-            except psycopg.Error as exc:
-                log.warning("stamp feed: cannot listen (%s)", exc)
-                await _close_quietly(conn)
-                await asyncio.sleep(self.RECONNECT_SECONDS[0])
-                continue
-            # Announcements sent before LISTEN were not heard: forget everything, and
-            # refuse what reads begun before now would teach (their tokens are older).
-            self._map.clear()
-            self._seq += 1
-            self._map.floor = self._seq
-            self._broken.clear()
-            self._fenced_from = -math.inf  # fences of the old connection cover nothing here
-            self._conn, attempt = conn, 0
-            if self.connects:
-                log.info("stamp feed: connected again")
-            self.connects += 1
-            await self._heartbeats()
-            await _close_quietly(conn)
+                if not await self._listen(conn):
+                    await asyncio.sleep(self.RECONNECT_SECONDS[0])
+                    continue
+                attempt = 0
+                await self._heartbeats()
+            finally:  # also when cancelled (shutdown): never leave a connection open
+                if self._conn is conn:
+                    self._conn = None
+                _finish(conn)
+
+    async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        try:
+            conn.add_notify_handler(self._heard)
+            await conn.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning("stamp feed: cannot listen (%s)", exc)
+            return False
+        # Announcements sent before LISTEN were not heard: forget everything, and refuse
+        # what reads begun before now would teach (their tokens are older).
+        self._map.clear()
+        self._seq += 1
+        self._map.floor = self._seq
+        self._broken.clear()
+        self._fenced_from = -math.inf  # fences of the old connection cover nothing here
+        self._conn = conn
+        if self.connects:
+            log.info("stamp feed: connected again")
+        self.connects += 1
+        return True
 
     async def _heartbeats(self) -> None:
         """Until a fence fails: a fence whenever reads left none for a while."""
@@ -294,8 +303,8 @@ class StampFeed:
         if loop is asyncio.get_running_loop():
             await asyncio.gather(*tasks, return_exceptions=True)  # cancelled: nothing to report
         conn, self._conn = self._conn, None
-        if conn is not None:
-            await _close_quietly(conn)
+        if conn is not None:  # its task never ran its `finally` (another loop's, gone)
+            _finish(conn)
 
 
 def _parse(line: str) -> tuple[int, str, int]:
@@ -308,8 +317,8 @@ class _FenceFailed(Exception):
     """The fence did not come back: the waiting reads fall back to the database."""
 
 
-async def _close_quietly(conn: psycopg.AsyncConnection[Any]) -> None:
-    try:
-        await conn.close()
-    except psycopg.Error as exc:  # already broken: nothing more to release
-        log.debug("stamp feed: closing a broken connection: %s", exc)
+def _finish(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Close the connection at once, without awaiting: from a `finally` of a cancelled
+    task, or for a loop that is gone. (AsyncConnection.close does little more.)"""
+    if not conn.closed:
+        conn.pgconn.finish()
