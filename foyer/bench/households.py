@@ -37,10 +37,10 @@ from foyer.auth.service import create_user
 from foyer.db.engine import Database, analyze
 from foyer.db.schema import fixed_line, household_config, provision
 from foyer.demo.generator import month_rows
-from foyer.demo.household import config_changes, new_fixed_lines, new_provisions, profile
-from foyer.demo.loader import demo_email, household_name
+from foyer.demo.household import profile
+from foyer.demo.loader import configure_household, demo_email, household_name
 from foyer.months import add_months
-from foyer.services import aggregates, budget
+from foyer.services import aggregates
 from foyer.services.transactions import store_rows
 
 #: Bump when the builder, the generator or the schema changes, so cached copies rebuild.
@@ -127,7 +127,7 @@ def build(
             ]
             if template is None:
                 template = ids[0]
-                _configure(conn, template, end_month)
+                configure_household(conn, template, end_month)  # as `foyer demo` does
             copies = [h for h in ids if h != template]
             if copies:
                 copy_configuration(conn, template, copies)
@@ -161,15 +161,6 @@ def build(
         time.perf_counter() - started,
         counts,
     )
-
-
-def _configure(conn: Connection, household_id: int, end_month: str) -> None:
-    """Household 0's configuration, through the services (as `foyer demo` sets it)."""
-    budget.update_config(conn, household_id=household_id, changes=config_changes())
-    for line in new_fixed_lines():
-        budget.fixed_lines.create(conn, household_id=household_id, item=line)
-    for item in new_provisions(end_month):
-        budget.provisions.create(conn, household_id=household_id, item=item)
 
 
 def copy_configuration(conn: Connection, template: int, household_ids: list[int]) -> None:

@@ -55,7 +55,8 @@ def demo_email(index: int) -> str:
     return "demo@foyer.local" if index == 0 else f"demo{index + 1}@foyer.local"
 
 
-def _configure(conn: Connection, household_id: int, end_month: str) -> None:
+def configure_household(conn: Connection, household_id: int, end_month: str) -> None:
+    """The demo couple's configuration, fixed lines and provisions, through the services."""
     budget.update_config(conn, household_id=household_id, changes=config_changes())
     for line in new_fixed_lines():
         budget.fixed_lines.create(conn, household_id=household_id, item=line)
@@ -106,7 +107,7 @@ def load_demo(engine: Engine, spec: DemoSpec, *, console: Console | None = None)
                     household_name=name,
                     password_hash=password_hash,
                 )
-                _configure(conn, household_id, end_month)
+                configure_household(conn, household_id, end_month)
             rows: list[NewRow] = []
             tags: list[list[str]] = []
             for m in range(spec.months):

@@ -19,7 +19,7 @@ from foyer.bench.server import free_port
 from foyer.db.engine import make_engine
 from foyer.settings import Settings
 from tests.factories import make_transaction, make_user
-from tests.helpers import create_pg_database, drop_pg_database, engine_for, reachable_redis_url
+from tests.helpers import create_pg_database, drop_pg_database, reachable_redis_url
 
 SECRET = "multiprocess-test-secret-0123456789abcdef"
 ROUTE = "/api/v1/monitoring/performance"
@@ -48,6 +48,36 @@ def _count(metrics: str, route: str) -> float:
     return total
 
 
+def _serve_two_workers(
+    url: str, env: dict[str, str], tmp_path: Path
+) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+    """`foyer migrate`, an operator, then `foyer serve --workers 2` up: (server, base URL,
+    the operator's headers). The caller stops the server."""
+    foyer = [sys.executable, "-m", "foyer"]
+    subprocess.run([*foyer, "migrate"], env=env, check=True, capture_output=True)
+    engine = make_engine(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+    user = make_user(engine, email="ops@example.com", household="Ops", operator=True)
+    engine.dispose()
+    token = issue_token(SECRET, user_id=user.id, household_id=user.household_id, ttl_minutes=60)
+    port = free_port()
+    output = tmp_path / "serve.log"
+    with output.open("wb") as log:
+        server = subprocess.Popen(
+            [*foyer, "serve", "--workers", "2", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, server, output)
+    except BaseException:
+        server.terminate()
+        server.wait(timeout=30)
+        raise
+    return server, base, {"Authorization": f"Bearer {token}"}
+
+
 def test_one_scrape_sees_every_worker(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'foyer.db'}"
     env = {
@@ -58,25 +88,8 @@ def test_one_scrape_sees_every_worker(tmp_path: Path) -> None:
         "FOYER_QUEUE_PATH": str(tmp_path / "queue.db"),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    foyer = [sys.executable, "-m", "foyer"]
-    subprocess.run([*foyer, "migrate"], env=env, check=True, capture_output=True)
-    engine = make_engine(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
-    user = make_user(engine, email="ops@example.com", household="Ops", operator=True)
-    engine.dispose()
-    token = issue_token(SECRET, user_id=user.id, household_id=user.household_id, ttl_minutes=60)
-    headers = {"Authorization": f"Bearer {token}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    output = tmp_path / "serve.log"
-    with output.open("wb") as log:
-        server = subprocess.Popen(
-            [*foyer, "serve", "--workers", "2", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server, base, headers = _serve_two_workers(url, env, tmp_path)
     try:
-        _wait_until_up(base, server, output)
         pids: set[int] = set()
         requests = 0
         while len(pids) < 2 and requests < 500:
@@ -109,26 +122,9 @@ def test_two_workers_on_postgres_and_redis_answer_exactly(tmp_path: Path) -> Non
         "FOYER_QUEUE_PATH": str(tmp_path / "queue.db"),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    foyer = [sys.executable, "-m", "foyer"]
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    output = tmp_path / "serve.log"
     server = None
     try:
-        subprocess.run([*foyer, "migrate"], env=env, check=True, capture_output=True)
-        engine = engine_for(url)
-        user = make_user(engine, email="ops@example.com", household="Ops", operator=True)
-        engine.dispose()
-        token = issue_token(SECRET, user_id=user.id, household_id=user.household_id, ttl_minutes=60)
-        headers = {"Authorization": f"Bearer {token}"}
-        with output.open("wb") as log:
-            server = subprocess.Popen(
-                [*foyer, "serve", "--workers", "2", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        _wait_until_up(base, server, output)
+        server, base, headers = _serve_two_workers(url, env, tmp_path)
         summary = f"{base}/api/v1/dashboard/summary?month=2025-06"
         count, total, stale = 0, 0, []
         for pair in range(100):
