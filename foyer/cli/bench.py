@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from foyer.cli.common import console
+from foyer.cli.common import console, csv_list
 
 if TYPE_CHECKING:
     from foyer.bench.server import ServerConfig
@@ -81,10 +81,6 @@ def server_configs(
     if len({c.name for c in configs}) != len(configs):
         raise typer.BadParameter("two servers would have the same configuration")
     return configs
-
-
-def _csv(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def bench(
@@ -222,40 +218,40 @@ def bench(
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = out or Path("bench-results") / stamp
     if micro:
-        run_micro(_csv(db), _csv(sizes), folder, "foyer " + " ".join(sys.argv[1:]))
+        run_micro(csv_list(db), csv_list(sizes), folder, "foyer " + " ".join(sys.argv[1:]))
         return
     if imports:
         command = "foyer " + " ".join(sys.argv[1:])
-        run_import_bench(_csv(db), _csv(sizes), file_rows, folder, command)
+        run_import_bench(csv_list(db), csv_list(sizes), file_rows, folder, command)
         return
     if web:
         command = "foyer " + " ".join(sys.argv[1:])
-        run_web_bench(_csv(db), _csv(sizes), cold, warm, out, screenshots, command)
+        run_web_bench(csv_list(db), csv_list(sizes), cold, warm, out, screenshots, command)
         return
     if soak:
         from foyer.bench.soak import SoakPlan, soak_command
 
         raise typer.Exit(
             soak_command(
-                SoakPlan(clients, minutes * 60, _csv(sizes)[0], db, workers, redis, warmup),
+                SoakPlan(clients, minutes * 60, csv_list(sizes)[0], db, workers, redis, warmup),
                 folder,
                 console,
             )
         )
     plan = Plan(
-        sizes=_csv(sizes),
+        sizes=csv_list(sizes),
         db=db,
         configs=server_configs(
-            _csv(readers),
-            _csv(cache),
+            csv_list(readers),
+            csv_list(cache),
             workers,
             redis,
-            _csv(warm_recent),
-            _csv(monitoring),
-            _csv(stamp_feed),
+            csv_list(warm_recent),
+            csv_list(monitoring),
+            csv_list(stamp_feed),
         ),
-        scenarios=_csv(scenarios) or list(BUILDERS),
-        concurrency=[int(c) for c in _csv(concurrency)],
+        scenarios=csv_list(scenarios) or list(BUILDERS),
+        concurrency=[int(c) for c in csv_list(concurrency)],
         seconds=seconds,
         rounds=rounds,
         generator=generator,

@@ -21,7 +21,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from foyer.cli.common import console
+from foyer.cli.common import console, csv_list
 
 app = typer.Typer(help="Scale-out measurements (docs/SCALING.md).", no_args_is_help=True)
 
@@ -29,10 +29,6 @@ app = typer.Typer(help="Scale-out measurements (docs/SCALING.md).", no_args_is_h
 @app.callback()
 def scale() -> None:
     """Scale-out measurements: many households, unit costs, worker processes."""
-
-
-def _csv(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _command() -> str:
@@ -68,7 +64,7 @@ def households(
         many=many,
         one=one,
         sample=sample,
-        concurrency=[int(c) for c in _csv(concurrency)],
+        concurrency=[int(c) for c in csv_list(concurrency)],
         seconds=seconds,
         rounds=rounds,
         pairs=pairs,
@@ -100,11 +96,11 @@ def capacity(
     from foyer.bench.capacity_run import CapacityPlan, markdown, run_capacity
 
     plan = CapacityPlan(
-        storage_kinds=_csv(storage),
+        storage_kinds=csv_list(storage),
         kind=kind,
         households=households,
         requests=requests,
-        concurrency=[int(c) for c in _csv(concurrency)],
+        concurrency=[int(c) for c in csv_list(concurrency)],
         seconds=seconds,
         rounds=rounds,
         redis_url=redis,
@@ -133,11 +129,11 @@ def workers(
     plan = worker_plan(
         size=size,
         redis_url=redis,
-        scenarios=_csv(scenarios),
-        concurrency=[int(c) for c in _csv(concurrency)],
+        scenarios=csv_list(scenarios),
+        concurrency=[int(c) for c in csv_list(concurrency)],
         seconds=seconds,
         rounds=rounds,
-        counts=tuple(int(n) for n in _csv(counts)),
+        counts=tuple(int(n) for n in csv_list(counts)),
     )
     data = run_workers(plan, console)
     data["meta"]["command"] = _command()

@@ -26,3 +26,8 @@ def command_engine(settings: Settings) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def csv_list(value: str) -> list[str]:
+    """A comma-separated option's values, blanks dropped ("10k, 1m," -> ["10k", "1m"])."""
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -69,18 +69,23 @@ def one_row(engine: Engine, **fields: Any) -> tuple[int, int]:
     return household_id, transaction_id
 
 
-def test_a_retag_writes_its_tag_groups_only_and_the_stamps_last(
-    engine: Engine, statements: list[str]
-) -> None:
-    household_id, transaction_id = one_row(engine, label="CB UGC", tags=["sortie"])
-    statements.clear()
+def _patch(engine: Engine, household_id: int, transaction_id: int, **changes: Any) -> None:
+    """One transaction's fields changed, in a unit of work of its own (as the route does)."""
     with unit_of_work(engine) as conn:
         assert tx.update_transaction(
             conn,
             household_id=household_id,
             transaction_id=transaction_id,
-            changes=tx.TransactionChanges(tags=["vacances"]),
+            changes=tx.TransactionChanges(**changes),
         )
+
+
+def test_a_retag_writes_its_tag_groups_only_and_the_stamps_last(
+    engine: Engine, statements: list[str]
+) -> None:
+    household_id, transaction_id = one_row(engine, label="CB UGC", tags=["sortie"])
+    statements.clear()
+    _patch(engine, household_id, transaction_id, tags=["vacances"])
     written = tables_written(statements)
     # The old tag's group counted out (and deleted, emptied), the new one's in; the
     # month's totals, its category and its label are the same row re-entered: untouched.
@@ -97,13 +102,7 @@ def test_a_relabel_leaves_the_category_and_its_min_max(
 ) -> None:
     household_id, transaction_id = one_row(engine, label="CB UGC")
     statements.clear()
-    with unit_of_work(engine) as conn:
-        assert tx.update_transaction(
-            conn,
-            household_id=household_id,
-            transaction_id=transaction_id,
-            changes=tx.TransactionChanges(label="CB PATHE"),
-        )
+    _patch(engine, household_id, transaction_id, label="CB PATHE")
     assert set(tables_written(statements)) == {"agg_label", "data_stamp"}
     with read_connection(engine) as conn:
         assert aggregates.verify(conn) == []
@@ -116,13 +115,7 @@ def test_a_patch_that_changes_the_sums_writes_every_group_it_moves(
 ) -> None:
     household_id, transaction_id = one_row(engine, label="CB UGC")
     statements.clear()
-    with unit_of_work(engine) as conn:
-        assert tx.update_transaction(
-            conn,
-            household_id=household_id,
-            transaction_id=transaction_id,
-            changes=tx.TransactionChanges(category="courses"),
-        )
+    _patch(engine, household_id, transaction_id, category="courses")
     written = tables_written(statements)
     assert {"agg_category", "agg_label", "data_stamp"} <= set(written)
     assert written[-1] == "data_stamp"
