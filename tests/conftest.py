@@ -101,7 +101,7 @@ def app(session_app: FastAPI, engine: Engine) -> Iterator[FastAPI]:
     state.revocations.forget()  # no revocation of an earlier test's (reused) user ids
     state.cache.clear_l1()
     state.warmer.forget()
-    state.metrics.cache_events.clear()  # every cache counter from zero: tests count exactly
+    state.metrics.reset_cache_events()  # every cache counter from zero: tests count exactly
     state.metrics.reset_requests()
     if state.monitor is not None:
         state.monitor.reset()

@@ -90,7 +90,6 @@ class TieredCache:
     ) -> None:
         self.enabled = enabled
         self.metrics = metrics or Metrics()
-        self._events = self.metrics.cache_events
         self.redis = redis
         self.namespace = namespace
         self.ttl_seconds = ttl_seconds
@@ -113,15 +112,15 @@ class TieredCache:
         `warm`; L2 errors and fallbacks count always.
         """
         if not self.enabled:
-            self._events.labels(view, "l1", "off").inc()
+            self.metrics.cache_counter(view, "l1", "off").inc()
             return make_entry(compute())
         entry = self._l1_get(key)
         if entry is not None:
             if tally:
-                self._events.labels(view, "l1", "hit").inc()
+                self.metrics.cache_counter(view, "l1", "hit").inc()
             return entry
         if tally:
-            self._events.labels(view, "l1", "miss").inc()
+            self.metrics.cache_counter(view, "l1", "miss").inc()
         with self._single_flight(key):
             entry = self._l1_get(key)  # filled while we waited for the leader
             if entry is not None:
@@ -130,7 +129,7 @@ class TieredCache:
             if body is None:
                 body = compute()
                 if not tally:
-                    self._events.labels(view, "l1", "warm").inc()
+                    self.metrics.cache_counter(view, "l1", "warm").inc()
                 self._l2_set(view, key, body)
             entry = make_entry(body)
             if entry.nbytes <= self.l1_entry_max_bytes:
@@ -145,7 +144,7 @@ class TieredCache:
             return None
         entry = self._l1_get(key)
         if entry is not None:
-            self._events.labels(view, "l1", "hit").inc()
+            self.metrics.cache_counter(view, "l1", "hit").inc()
         return entry
 
     # -- L1 ----------------------------------------------------------------------------
@@ -187,14 +186,14 @@ class TieredCache:
         if self.redis is None:
             return False, None
         if not self.breaker.allow():
-            self._events.labels(view, "l2", "fallback").inc()
+            self.metrics.cache_counter(view, "l2", "fallback").inc()
             return False, None
         try:
             result = operation(self.redis)
         except RedisError as exc:
             was_closed = self.breaker.state == "closed"
             self.breaker.failure()
-            self._events.labels(view, "l2", "error").inc()
+            self.metrics.cache_counter(view, "l2", "error").inc()
             if was_closed and self.breaker.state != "closed":
                 log.warning("redis cache unavailable, serving from L1 and the database: %s", exc)
             return False, None
@@ -204,7 +203,7 @@ class TieredCache:
     def _l2_get(self, view: str, key: str, tally: bool) -> bytes | None:
         ok, body = self._l2(view, lambda r: r.get(f"{self.namespace}:{key}"))
         if ok and tally:
-            self._events.labels(view, "l2", "hit" if body is not None else "miss").inc()
+            self.metrics.cache_counter(view, "l2", "hit" if body is not None else "miss").inc()
         return body if isinstance(body, bytes) else None
 
     def _l2_set(self, view: str, key: str, body: bytes) -> None:

@@ -18,10 +18,13 @@ a household id or a month.
 
 from __future__ import annotations
 
+import bisect
 import os
 import platform
 import shutil
 import tempfile
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -127,10 +130,89 @@ class _StateCollector(Collector):
             yield jobs
 
 
+#: Observations a batched histogram gathers before folding them itself (bounded memory
+#: when nobody scrapes): ~10 KB of floats, a few folds a second on a busy process.
+FOLD_AT = 1024
+
+
+#: (method, route template, status, fast) of a request.
+RequestKey = tuple[str, str, int, bool]
+#: (its request timer, its route's query counter, its label in the monitor's window).
+RequestTimers = tuple[Any, Any, str]
+#: Request label sets remembered: routes, methods and statuses are few, but a client's odd
+#: methods must not grow the map without end.
+MAX_REQUEST_KEYS = 4096
+
+
+class BatchedHistogram:
+    """A labelled child of a prometheus_client `Histogram`, observed in batches.
+
+    `observe` appends the value to a deque (~0.05 µs, no lock); `fold` adds what gathered
+    to the child at once, one locked increment per bucket touched and one for the sum.
+    prometheus-client's own `observe` takes two locked increments per observation
+    (~0.8 µs); foyer observes two to four histograms per request, on cache hits that
+    cost ~40 µs in all, so that was the largest part of what monitoring cost a hit
+    (docs/PERFORMANCE.md, "Operations"). prometheus-client has no batch observation:
+    `fold` writes the child's bucket and sum values (`_buckets`, `_sum`, `_upper_bounds`,
+    its storage since 0.4; the version is pinned, and tests/observability/test_batched.py
+    holds a folded histogram's exposition equal to one observed value by value).
+
+    Folded before every read of the registry (`FoldingRegistry`), and by `observe` once
+    `FOLD_AT` values gathered. Not used in multiprocess mode: there another process's
+    scrape reads this one's files, and nothing would fold them first.
+    """
+
+    __slots__ = ("_bounds", "_child", "_lock", "_pending")
+
+    def __init__(self, child: Any) -> None:
+        self._child = child
+        self._bounds: list[float] = list(child._upper_bounds)
+        self._pending: deque[float] = deque()
+        self._lock = threading.Lock()  # one fold at a time: each pops what it counted
+
+    def observe(self, amount: float) -> None:
+        pending = self._pending
+        pending.append(amount)  # atomic: threads (sync routes) may observe too
+        if len(pending) >= FOLD_AT:
+            self.fold()
+
+    def fold(self) -> None:
+        with self._lock:
+            pending = self._pending
+            values = [pending.popleft() for _ in range(len(pending))]
+        if not values:
+            return
+        counts = [0] * len(self._bounds)
+        bounds = self._bounds
+        for value in values:
+            # prometheus-client's rule: the first bucket whose bound is >= the value.
+            counts[bisect.bisect_left(bounds, value)] += 1
+        child = self._child
+        child._sum.inc(sum(values))
+        for index, count in enumerate(counts):
+            if count:
+                child._buckets[index].inc(count)
+
+
+class FoldingRegistry(CollectorRegistry):
+    """A registry that folds the batched histograms before anything reads it (a scrape,
+    `get_sample_value`): a read sees every observation made before it."""
+
+    def __init__(self, fold: Callable[[], None]) -> None:
+        super().__init__()
+        self._fold = fold
+
+    def collect(self) -> Iterator[Metric]:
+        self._fold()
+        yield from super().collect()
+
+
 class Metrics:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
+    def __init__(self) -> None:
         self.multiprocess = multiprocess_dir() is not None
+        self._batched: list[BatchedHistogram] = []
+        self._batched_lock = threading.Lock()
+        self.registry = FoldingRegistry(self.fold)
         # The process's own numbers (memory, CPU, file descriptors, GC, Python version),
         # as prometheus_client's default registry exposes them: dashboards rely on them.
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
@@ -185,6 +267,9 @@ class Metrics:
             registry=self.registry,
         )
         self._request_children: dict[tuple[str, str, int, bool], Any] = {}
+        #: See `request_key`; read directly by the observer on every request.
+        self.request_keys: dict[RequestKey, RequestTimers] = {}
+        self._cache_children: dict[tuple[str, str, str], Any] = {}
         self._query_children: dict[str, Any] = {}
         self._view_children: dict[tuple[str, str], Any] = {}
         self.slow_statements = Counter(
@@ -217,7 +302,7 @@ class Metrics:
         child = self._request_children.get(key)
         if child is None:
             handler = "fast" if fast else "route"
-            child = self.request_seconds.labels(method, route, str(status), handler)
+            child = self.batched(self.request_seconds.labels(method, route, str(status), handler))
             self._request_children[key] = child
         return child
 
@@ -225,22 +310,74 @@ class Metrics:
         """The labelled child of `foyer_view_seconds` (looked up once per label set)."""
         child = self._view_children.get((view, outcome))
         if child is None:
-            child = self._view_children[(view, outcome)] = self.view_seconds.labels(view, outcome)
+            child = self.batched(self.view_seconds.labels(view, outcome))
+            self._view_children[(view, outcome)] = child
         return child
 
     def query_counter(self, route: str) -> Any:
         """The labelled child of `foyer_request_queries` for `route` (looked up once)."""
         child = self._query_children.get(route)
         if child is None:
-            child = self._query_children[route] = self.request_queries.labels(route)
+            child = self._query_children[route] = self.batched(self.request_queries.labels(route))
         return child
+
+    def batched(self, child: Any) -> Any:
+        """`child` (a labelled histogram child) observed through a `BatchedHistogram`, or
+        as it is in multiprocess mode. Call once per label set and keep the result."""
+        if self.multiprocess:
+            return child
+        batched = BatchedHistogram(child)
+        with self._batched_lock:
+            self._batched.append(batched)
+        return batched
+
+    def fold(self) -> None:
+        """Every batched observation into its histogram (before a read)."""
+        with self._batched_lock:
+            batched = list(self._batched)
+        for histogram in batched:
+            histogram.fold()
+
+    def cache_counter(self, view: str, tier: str, event: str) -> Any:
+        """The labelled child of `foyer_cache_events_total` (looked up once per label set:
+        a cache hit counts one, and labels() costs twice the increment)."""
+        key = (view, tier, event)
+        child = self._cache_children.get(key)
+        if child is None:
+            child = self._cache_children[key] = self.cache_events.labels(view, tier, event)
+        return child
+
+    def request_key(self, key: RequestKey) -> RequestTimers:
+        """What the request observer records a request of this (method, route template,
+        status, fast) into: its `foyer_request_seconds` child, its route's
+        `foyer_request_queries` child, its window label (remembered: one lookup a request)."""
+        method, route, status, fast = key
+        timers = (
+            self.request_timer(method, route, status, fast),
+            self.query_counter(route),
+            f"fast:{route}" if fast else route,
+        )
+        if len(self.request_keys) < MAX_REQUEST_KEYS:
+            self.request_keys[key] = timers
+        return timers
 
     def reset_requests(self) -> None:
         """Request counts from zero (tests count exactly)."""
+        dropped = {
+            id(c) for c in (*self._request_children.values(), *self._query_children.values())
+        }
+        with self._batched_lock:
+            self._batched = [b for b in self._batched if id(b) not in dropped]
+        self.request_keys.clear()
         self.request_seconds.clear()
         self.request_queries.clear()
         self._request_children.clear()
         self._query_children.clear()
+
+    def reset_cache_events(self) -> None:
+        """Cache counters from zero (tests count exactly)."""
+        self._cache_children.clear()
+        self.cache_events.clear()
 
     def fallbacks_total(self) -> float:
         """Every view's reader fallbacks so far (the monitor's alert reads its increase)."""
@@ -261,7 +398,7 @@ class Metrics:
         worker processes every process's, merged."""
         directory = multiprocess_dir()
         if directory is None:
-            return generate_latest(self.registry)
+            return generate_latest(self.registry)  # it folds first
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
         for collector in (self.state, PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):

@@ -70,7 +70,6 @@ class Monitor:
             )
         self.sender = sender
         self.alerts = Alerts(sender)
-        self._on_tick = on_tick
         # More background work of the same rhythm (the query monitor's plans), after a tick.
         self._on_tick = on_tick
         self._thread: threading.Thread | None = None
@@ -145,8 +144,6 @@ class Monitor:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.tick()
-                if self._on_tick is not None:
-                    self._on_tick()
+                self.tick()  # `on_tick` included (it ran twice a tick before)
             except Exception:  # one bad tick must not end monitoring: logged, next one runs
                 log.exception("monitor tick failed")

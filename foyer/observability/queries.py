@@ -127,7 +127,9 @@ class QueryMonitor:
         self._slow: dict[str, SlowStatement] = {}
         self._repeats: deque[Repeat] = deque(maxlen=keep)
         # The labelled children, looked up once: labels() costs more than observe().
-        self._latency = {kind: metrics.query_seconds.labels(kind) for kind in (*_KINDS, "other")}
+        self._latency = {
+            kind: metrics.batched(metrics.query_seconds.labels(kind)) for kind in (*_KINDS, "other")
+        }
 
     def attach(self, engine: Engine) -> None:
         """Time every statement `engine` runs: statements of this app's requests, and its

@@ -18,10 +18,13 @@ import structlog
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from foyer.db.engine import Database
 from foyer.jobs.queue import JobQueue
+from foyer.observability import logs
 from foyer.observability.context import RequestInfo
 from foyer.observability.logs import access, logging_config
 from foyer.settings import Settings
@@ -133,6 +136,56 @@ def test_the_access_line(request_cid: str) -> None:
     }
     assert "98765" not in buffer.getvalue()  # the template, never the raw path
     assert (fast["fast"], fast["status"], fast["duration_ms"]) == (True, 304, 0.03)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE", "PATCH", "get%s", 'G"T', "token=abc"]),
+    route=st.sampled_from(["/api/v1/dashboard/summary", "/api/v1/x/{id}", "/100%", 'a"b\\c']),
+    status=st.integers(100, 599),
+    seconds=st.one_of(
+        st.floats(0, 120, allow_nan=False), st.sampled_from([0.0, 0.0005, 0.0015, 2.5e-5])
+    ),
+    household=st.one_of(st.none(), st.integers(1, 2**53)),
+    fast=st.booleans(),
+    queries=st.integers(0, 10_000),
+    cid=st.one_of(
+        st.just(CID), st.uuids(version=4).map(str), st.uuids(version=4).map(lambda u: f"{{{u}}}")
+    ),
+    at=st.integers(0, 2**62),
+)
+def test_the_access_template_renders_what_the_event_renders(
+    method: str,
+    route: str,
+    status: int,
+    seconds: float,
+    household: int | None,
+    fast: bool,
+    queries: int,
+    cid: str,
+    at: int,
+) -> None:
+    """The fast template of a request's line is the dictionary's line: the same fields,
+    in the same order, the same values (the duration to the microsecond either way)."""
+    with captured_logs():
+        writer = logs._access
+        raw: logs.Raw = (
+            at,
+            cid,
+            None,
+            method,
+            route,
+            status,
+            seconds,
+            household,
+            fast,
+            queries,
+            None,
+        )
+        fast_line = orjson.loads(writer._line(raw))
+        event = orjson.loads(logs._json_line(None, "info", writer._event(raw)))
+    assert list(fast_line) == list(event)
+    assert fast_line == event
 
 
 def test_access_lines_are_written_by_the_writer_thread_in_order(request_cid: str) -> None:
