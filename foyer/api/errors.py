@@ -139,12 +139,19 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 # -- The database unreachable: 503 (issue 14 "Faults", tests/faults/) --------------------
 # Added by the faults work, and only this mapping: a database that is down, restarting or
 # refusing connections, or an SQLite file whose disk is full or read-only, is a dependency
-# down (SPEC §9: 503 with Retry-After), not a bug. Every other database error stays a 500.
+# down (SPEC §9: 503 with Retry-After), not a bug; so is an SQLite write lock held by
+# another process past the busy timeout ("database is locked": 503, Retry-After 1). Every
+# other database error stays a 500.
 
 #: Seconds a client should wait before retrying while the database is unavailable.
 DATABASE_RETRY_AFTER = 5
 #: SQLite's primary result codes of a disk that refuses writes.
 _SQLITE_DISK_CODES = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL})
+#: SQLite's "database is locked": another process (a job worker, a second `foyer serve`, a
+#: backup) held the write lock past the busy timeout. Contention, not a bug: retry soon.
+_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+#: Seconds a client should wait before retrying a write the database was too busy for.
+BUSY_RETRY_AFTER = 1
 
 
 def _database_unavailable(exc: Exception) -> bool:
@@ -159,8 +166,15 @@ def _database_unavailable(exc: Exception) -> bool:
         # SQLAlchemy (the cache's stamp reads, COPY).
         return True
     if isinstance(driver, sqlite3.OperationalError):
-        return (getattr(driver, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_DISK_CODES
+        code = getattr(driver, "sqlite_errorcode", 0) & 0xFF
+        return code in _SQLITE_DISK_CODES or code in _SQLITE_BUSY_CODES
     return False
+
+
+def _database_busy(exc: Exception) -> bool:
+    driver = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(driver, "sqlite_errorcode", 0) & 0xFF
+    return isinstance(driver, sqlite3.OperationalError) and code in _SQLITE_BUSY_CODES
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -174,6 +188,13 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         route_template(request.scope),
         reason[0] if reason else type(exc).__name__,
     )
+    if _database_busy(exc):
+        return envelope(
+            503,
+            CODES[503],
+            "the database is busy with another write; retry shortly",
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+        )
     return envelope(
         503,
         CODES[503],

@@ -1,4 +1,4 @@
-"""SQLite on a full or read-only disk: writes answer 503 (SPEC §9 envelope, Retry-After),
+"""SQLite on a full or read-only disk, or write-locked by another process: writes answer 503
 reads still answer, and once space is freed the file is intact and writes work again.
 
 Full: the database lives on a small tmpfs of the test's own (`mount -t tmpfs -o size=…`),
@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +177,43 @@ def test_sqlite_read_only_answers_503(tmp_path: Path) -> None:
     with read_connection(engine) as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
     engine.dispose()
+
+
+def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=50")  # foyer's 10 s, shortened for the test
+
+
+def test_sqlite_locked_by_another_process_answers_503_then_writes(tmp_path: Path) -> None:
+    """Another process holding SQLite's write lock past the busy timeout ("database is
+    locked"): the write answers 503 with a short Retry-After and leaves nothing behind;
+    once the lock is released the same write succeeds and the aggregates are exact."""
+    path = tmp_path / "foyer.db"
+    database_url = f"sqlite:///{path}"
+    migrate(database_url)
+    (household,) = make_households(database_url, 1)
+    settings = Settings(
+        database_url=database_url, secret_key=BENCH_SECRET, queue="immediate", _env_file=None
+    )
+    app = create_app(settings)
+    engine = app.state.foyer.database.engine
+    event.listen(engine, "connect", _short_busy_timeout)
+    engine.dispose()
+    one = make_transaction(date=f"{MONTH}-01")
+    other = sqlite3.connect(path, isolation_level=None)  # another process's connection
+    with TestClient(app, raise_server_exceptions=False, headers=household.headers) as client:
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        try:
+            refused = client.post("/api/v1/transactions", json=one)
+            assert_envelope(refused, 503, "unavailable")
+            assert refused.headers["Retry-After"] == "1"
+            assert "busy" in refused.json()["error"]["message"]
+            assert client.get("/api/v1/transactions").json()["items"] == []  # reads go on
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert client.post("/api/v1/transactions", json=one).status_code == 201
+        summary = client.get("/api/v1/dashboard/summary", params={"month": MONTH})
+        assert summary.json()["variable"]["count"] == 1
+    with read_connection(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(bank_transaction)).scalar() == 1
+    assert aggregate_mismatches(database_url) == []
