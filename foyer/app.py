@@ -165,6 +165,7 @@ def make_state(settings: Settings, database: Database) -> AppState:
         memory=MemoryProfiler(),
     )
     metrics.state.queue_depth = state.jobs.depth
+    metrics.state.warm_queue = state.warmer.queue_state
     metrics.state.job_counts = functools.partial(_job_counts, database)
     return state
 

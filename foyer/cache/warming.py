@@ -115,6 +115,11 @@ class Warmer:
                 self._pool_ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="foyer-warm")
             return self._pool_
 
+    def queue_state(self) -> tuple[int, int]:
+        """(warm-ups waiting, warm-ups dropped unrun since start): read by /metrics."""
+        with self._lock:
+            return len(self._pending), self.dropped
+
     def remember(self, household_id: int, view: View, params: Params) -> None:
         """A reader missed this view: keep it among the household's recent ones."""
         if self.recent <= 0 or not self.cache.enabled:

@@ -39,7 +39,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from foyer import __version__
@@ -99,12 +99,15 @@ def process_exited() -> None:
 
 
 class _StateCollector(Collector):
-    """Gauges read when scraped: build info, and the job queue's depth and job counts by
-    kind and status (from the `job` table, so exact across processes and machines)."""
+    """Gauges read when scraped: build info, the job queue's depth and job counts by kind
+    and status (from the `job` table, so exact across processes and machines), and the
+    warmer's queue (this process's)."""
 
     def __init__(self) -> None:
         self.queue_depth: Callable[[], int] | None = None
         self.job_counts: Callable[[], dict[tuple[str, str], int]] | None = None
+        #: (warm-ups waiting, warm-ups dropped unrun since start) of this process's warmer.
+        self.warm_queue: Callable[[], tuple[int, int]] | None = None
 
     def collect(self) -> Iterator[Metric]:
         build = GaugeMetricFamily(
@@ -128,6 +131,19 @@ class _StateCollector(Collector):
             for (kind, status), count in sorted(self.job_counts().items()):
                 jobs.add_metric([kind, status], count)
             yield jobs
+        if self.warm_queue is not None:
+            pending, dropped = self.warm_queue()
+            yield GaugeMetricFamily(
+                "foyer_warm_pending",
+                "Cache warm-ups after commits waiting for the warmer thread (this process).",
+                value=pending,
+            )
+            yield CounterMetricFamily(
+                "foyer_warm_dropped",
+                "Warm-ups dropped unrun because the bounded queue was full, oldest first "
+                "(this process, since start): their views are computed by the next reader.",
+                value=dropped,
+            )
 
 
 #: Observations a batched histogram gathers before folding them itself (bounded memory

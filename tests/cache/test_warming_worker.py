@@ -130,6 +130,11 @@ def test_the_jobs_waiting_are_bounded_the_oldest_dropped(
         for household_id in (2, 3, 4, 4):  # 6 jobs more (the last write's are queued)
             warmer.after_commit({(household_id, month)})
         assert warmer.dropped == 3  # 2's two and 3's summary: the oldest
+        # What /metrics reads of it (the app's own warmer is the one it is wired to).
+        state.metrics.state.warm_queue = warmer.queue_state
+        registry = state.metrics.registry
+        assert registry.get_sample_value("foyer_warm_dropped_total") == 3
+        assert registry.get_sample_value("foyer_warm_pending") == 3
         summaries.release.set()
         warmer.wait()
         assert [h for _, h in summaries.calls] == [1, 4]
@@ -139,5 +144,6 @@ def test_the_jobs_waiting_are_bounded_the_oldest_dropped(
         warmer.wait()
         assert [h for _, h in summaries.calls] == [1, 4, 5]
     finally:
+        state.metrics.state.warm_queue = state.warmer.queue_state
         summaries.release.set()
         warmer.close()
