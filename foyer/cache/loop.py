@@ -27,7 +27,8 @@ class LoopStamps:
     of the main pool busy on the threadpool, a checkout there would block the loop — and
     every request with it — for up to the pool's timeout.
     - SQLite: one connection held for the app's life, read synchronously (a primary-key
-      lookup in the process, ~15 µs: cheaper than any hand-off). Only the loop thread
+      lookup in the process, ~9 µs: cheaper than any hand-off), and not even that while
+      nothing was committed since (`PRAGMA data_version`, ~3.5 µs). Only the loop thread
       uses it, never across an `await`, so it is always free. An in-memory database has
       only one connection, which it shares.
     - PostgreSQL: the stamps come from this process's feed (`foyer.cache.feed`: pushed
@@ -39,6 +40,8 @@ class LoopStamps:
     """
 
     ASYNC_POOL_SIZE = 4
+    #: SQLite: (household, scopes) stamp sets remembered between two commits (~0.3 KB each).
+    KNOWN_MAX = 20_000
     #: Longest wait for one of those connections (psycopg_pool's default is 30 s). A read
     #: is one round trip, so a longer wait means PostgreSQL is down or restarting: the
     #: request then answers 503 (PoolTimeout, foyer.api.errors) instead of hanging until it
@@ -59,6 +62,10 @@ class LoopStamps:
         self._queries = queries  # times the PostgreSQL reads (SQLite: uncounted, as before)
         self._engine: Engine | None = None
         self._raw: PoolProxiedConnection | None = None  # SQLite: the loop's connection
+        # SQLite: the stamps read since the file last changed, by (household, scopes), and
+        # the connection's data_version they were read at (see `_read_sqlite`).
+        self._known: dict[tuple[int, tuple[str, ...]], dict[str, int]] = {}
+        self._version = -1
         self._pool: AsyncConnectionPool[Any] | None = None  # bound to one loop
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Lock | None = None
@@ -119,7 +126,29 @@ class LoopStamps:
             # five times the read itself.
             self._engine = make_engine(self._settings, single=True)
             self._raw = self._engine.raw_connection()
-        return stamps.read_dbapi(self._raw.dbapi_connection, "sqlite", household_id, scopes)
+            # A data_version means something only to the connection that returned it: a
+            # new connection (after `aclose`, the app started again) starts from scratch.
+            self._known, self._version = {}, -1
+        raw: Any = self._raw.dbapi_connection  # sqlite3's, in autocommit
+        # SQLite's data_version changes once any other connection, of this process or
+        # another, has committed to the file since this connection last asked; this one
+        # only reads. Unchanged: the stamps read since the last change are still exact
+        # (3.5 µs against 9 for the read). Only the loop thread comes here, never across
+        # an await: the check, the read and the store are one uninterrupted step.
+        version = raw.execute("PRAGMA data_version").fetchone()[0]
+        key = (household_id, tuple(scopes))
+        if version != self._version:
+            self._known.clear()
+            self._version = version
+        else:
+            known = self._known.get(key)
+            if known is not None:
+                return known
+        current = stamps.read_dbapi(raw, "sqlite", household_id, scopes)
+        if len(self._known) >= self.KNOWN_MAX:
+            self._known.clear()
+        self._known[key] = current
+        return current
 
     async def _async_pool(self) -> AsyncConnectionPool[Any]:
         loop = asyncio.get_running_loop()

@@ -116,16 +116,20 @@ def test_a_cached_summary_costs_one_query_and_a_revalidation_too(
     # Nothing of June is cached (the app starts empty) nor warmed (no write of June, a month
     # long gone, warms it, and nothing was read before); the write read no stamps either.
     assert lookups == []
+    # SQLite: stamps read since the last commit are reused while `PRAGMA data_version`
+    # says nothing was committed (foyer.cache.loop): one read, then none.
+    sqlite = loop_stamps._main.dialect.name == "sqlite"
+    again_read = 0 if sqlite else 1
     count_queries.clear()
     first = api.get("/dashboard/summary", month="2025-06")
     # A miss: the fast path (foyer.api.fastpath) reads the stamps, finds no entry and
-    # passes the request on; the route reads them again and computes.
-    assert (len(lookups), len(count_queries)) == (2, BUDGET["summary"])
+    # passes the request on; the route reads them again (SQLite: knows them) and computes.
+    assert (len(lookups), len(count_queries)) == (1 + again_read, BUDGET["summary"])
     count_queries.clear()
     assert api.get("/dashboard/summary", month="2025-06").content == first.content
-    assert (len(lookups), len(count_queries)) == (3, 0)  # a hit: the stamps only
+    assert (len(lookups), len(count_queries)) == (1 + 2 * again_read, 0)  # a hit: stamps only
     again = api.get(
         "/dashboard/summary", month="2025-06", headers={"If-None-Match": first.headers["ETag"]}
     )
     assert again.status_code == 304
-    assert (len(lookups), len(count_queries)) == (4, 0)
+    assert (len(lookups), len(count_queries)) == (1 + 3 * again_read, 0)
