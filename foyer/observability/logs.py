@@ -205,20 +205,11 @@ class _AccessLog:
 
     def _event(self, raw: Raw) -> EventDict:
         at, cid, job_id, method, route, status, seconds, household, fast, queries, path = raw
-        event: EventDict = {
-            "event": "request",
-            "level": "info",
-            "logger": ACCESS_LOGGER,
-            # The only fields holding text (the rest are numbers): scrubbed here rather than
-            # by the generic redaction processor, 0.3 µs against 4 µs.
-            "method": self._scrubbed(method),
-            "route": self._scrubbed(route),
-            "status": status,
-            "duration_ms": round(seconds * 1000, 3),
-            "household_id": household,
-            "fast": fast,
-            "queries": queries,
-        }
+        event = self._head(method, route, status)
+        event["duration_ms"] = round(seconds * 1000, 3)
+        event["household_id"] = household
+        event["fast"] = fast
+        event["queries"] = queries
         if path is not None:
             event["path"] = scrub(path)  # scanners' probes: worth seeing
         if cid is not None:  # `add_ids`, from the request's context as it ended
@@ -228,21 +219,25 @@ class _AccessLog:
         event["timestamp"] = self._timestamp(at)
         return event
 
+    def _head(self, method: str, route: str, status: int) -> EventDict:
+        """The first fields of an access line (the template's constant part)."""
+        return {
+            "event": "request",
+            "level": "info",
+            "logger": ACCESS_LOGGER,
+            # The only fields holding text (the rest are numbers): scrubbed here rather than
+            # by the generic redaction processor, 0.3 µs against 4 µs.
+            "method": self._scrubbed(method),
+            "route": self._scrubbed(route),
+            "status": status,
+        }
+
     def _template(self, method: str, route: str, status: int, fast: bool) -> str:
         key = (method, route, status, fast)
         template = self._templates.get(key)
         if template is None:
             # `_event`'s fields in its order, the constant ones rendered by orjson once.
-            head = orjson.dumps(
-                {
-                    "event": "request",
-                    "level": "info",
-                    "logger": ACCESS_LOGGER,
-                    "method": self._scrubbed(method),
-                    "route": self._scrubbed(route),
-                    "status": status,
-                }
-            ).decode()
+            head = orjson.dumps(self._head(method, route, status)).decode()
             fast_text = "true" if fast else "false"
             template = (
                 head[:-1].replace("%", "%%")

@@ -27,6 +27,7 @@ from typing import Any
 import httpx2 as httpx
 import orjson
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
@@ -37,7 +38,13 @@ from foyer.db.schema import bank_transaction
 from foyer.schemas.transactions import MAX_BULK
 from foyer.settings import Settings
 from tests.factories import make_transaction
-from tests.faults.harness import aggregate_mismatches, make_households, migrate, start_server
+from tests.faults.harness import (
+    Household,
+    aggregate_mismatches,
+    make_households,
+    migrate,
+    start_server,
+)
 from tests.helpers import assert_envelope, engine_for, service_unavailable
 
 MONTH = "2025-06"
@@ -149,14 +156,19 @@ def _query_only(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA query_only=ON")
 
 
-def test_sqlite_read_only_answers_503(tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'foyer.db'}"
+def _sqlite_app(path: Path) -> tuple[str, Household, FastAPI]:
+    """A migrated SQLite database at `path` with one household, and an app on it."""
+    database_url = f"sqlite:///{path}"
     migrate(database_url)
     (household,) = make_households(database_url, 1)
     settings = Settings(
         database_url=database_url, secret_key=BENCH_SECRET, queue="immediate", _env_file=None
     )
-    app = create_app(settings)
+    return database_url, household, create_app(settings)
+
+
+def test_sqlite_read_only_answers_503(tmp_path: Path) -> None:
+    _url, household, app = _sqlite_app(tmp_path / "foyer.db")
     engine = app.state.foyer.database.engine
     one = make_transaction(date=f"{MONTH}-01")
     with TestClient(app, raise_server_exceptions=False, headers=household.headers) as client:
@@ -188,13 +200,7 @@ def test_sqlite_locked_by_another_process_answers_503_then_writes(tmp_path: Path
     locked"): the write answers 503 with a short Retry-After and leaves nothing behind;
     once the lock is released the same write succeeds and the aggregates are exact."""
     path = tmp_path / "foyer.db"
-    database_url = f"sqlite:///{path}"
-    migrate(database_url)
-    (household,) = make_households(database_url, 1)
-    settings = Settings(
-        database_url=database_url, secret_key=BENCH_SECRET, queue="immediate", _env_file=None
-    )
-    app = create_app(settings)
+    database_url, household, app = _sqlite_app(path)
     engine = app.state.foyer.database.engine
     event.listen(engine, "connect", _short_busy_timeout)
     engine.dispose()
