@@ -45,8 +45,8 @@ from foyer.db.engine import Database, make_engine
 from foyer.db.migrate import alembic_config
 from foyer.exports.to_xlsx import MEDIA_TYPE as XLSX
 from foyer.jobs.queue import JobQueue
+from foyer.observability.access import access
 from foyer.observability.flags import Flags
-from foyer.observability.logs import access
 from foyer.observability.memory import MemoryProfiler
 from foyer.observability.metrics import Metrics, process_exited
 from foyer.observability.monitor import Monitor

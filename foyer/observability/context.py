@@ -54,6 +54,9 @@ class RequestInfo:
 
 
 current_request: ContextVar[RequestInfo | None] = ContextVar("foyer_request", default=None)
+#: The job a consumer thread is running (jobs have no request, hence no correlation id):
+#: every log line made while it runs carries its id (foyer.observability.logs.job_logging).
+current_job: ContextVar[int | None] = ContextVar("foyer_log_job", default=None)
 
 
 def note_identity(household_id: int, user_id: int | None = None) -> None:

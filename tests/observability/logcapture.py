@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import structlog
 
-from foyer.observability import logs
+from foyer.observability import access, logs
 
 NAMED = ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic")
 
@@ -25,13 +25,13 @@ def captured_logs(level: str = "INFO", **options: Any) -> Iterator[io.StringIO]:
     saved_root = (root.level, root.handlers[:])
     saved = {name: _state(logging.getLogger(name)) for name in NAMED}
     saved_structlog = structlog.get_config()
-    saved_access = logs._access.handler
+    saved_access = access.access_writer.handler
     buffer = io.StringIO()
     try:
         logs.configure_logging(level, stream=buffer, **options)
         yield buffer
     finally:
-        logs.flush_access()  # the access lines still queued, into this buffer
+        access.flush_access()  # the access lines still queued, into this buffer
         ours = root.handlers[:]
         root.setLevel(saved_root[0])
         root.handlers[:] = saved_root[1]
@@ -40,7 +40,7 @@ def captured_logs(level: str = "INFO", **options: Any) -> Iterator[io.StringIO]:
         for name, state in saved.items():
             _restore(logging.getLogger(name), state)
         structlog.configure(**saved_structlog)
-        logs._access.handler = saved_access
+        access.access_writer.handler = saved_access
 
 
 def _state(logger: logging.Logger) -> tuple[int, list[logging.Handler], bool]:
@@ -56,7 +56,7 @@ def _restore(logger: logging.Logger, state: tuple[int, list[logging.Handler], bo
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
     """Every line written so far, the queued access lines too, parsed (a line that is not
     one JSON object fails)."""
-    logs.flush_access()
+    access.flush_access()
     parsed = [orjson.loads(line) for line in buffer.getvalue().splitlines()]
     assert all(isinstance(line, dict) for line in parsed)
     return parsed

@@ -24,9 +24,10 @@ from sqlalchemy import Engine
 
 from foyer.db.engine import Database
 from foyer.jobs.queue import JobQueue
-from foyer.observability import logs
+from foyer.observability import access as access_module
+from foyer.observability.access import access
 from foyer.observability.context import RequestInfo
-from foyer.observability.logs import access, logging_config
+from foyer.observability.logs import logging_config
 from foyer.settings import Settings
 from tests.observability.logcapture import captured_logs, lines
 
@@ -168,8 +169,8 @@ def test_the_access_template_renders_what_the_event_renders(
     """The fast template of a request's line is the dictionary's line: the same fields,
     in the same order, the same values (the duration to the microsecond either way)."""
     with captured_logs():
-        writer = logs._access
-        raw: logs.Raw = (
+        writer = access_module.access_writer
+        raw: access_module.Raw = (
             at,
             cid,
             None,
@@ -183,7 +184,7 @@ def test_the_access_template_renders_what_the_event_renders(
             None,
         )
         fast_line = orjson.loads(writer._line(raw))
-        event = orjson.loads(logs._json_line(None, "info", writer._event(raw)))
+        event = orjson.loads(access_module.json_line(None, "info", writer._event(raw)))
     assert list(fast_line) == list(event)
     assert fast_line == event
 

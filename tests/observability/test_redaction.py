@@ -24,8 +24,8 @@ from asgi_correlation_id import correlation_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foyer.observability.access import access, flush_access
 from foyer.observability.context import RequestInfo
-from foyer.observability.logs import access, flush_access
 from foyer.observability.redaction import REDACTED, clean, scrub
 from tests.observability.logcapture import captured_logs, lines, strings
 
