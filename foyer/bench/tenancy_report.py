@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 GOAL = 1.2
@@ -34,14 +35,26 @@ def medians(cells: list[dict[str, Any]]) -> dict[tuple[str, str, int, str], dict
     return out
 
 
+def paired(
+    by_side: dict[Any, dict[str, Any]],
+) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]]:
+    """(key without its side, the "one" figures, the "many" figures) for every key measured
+    on both sides, in key order; `by_side` is keyed by tuples ending in the side."""
+    for key, many in sorted(by_side.items()):
+        one = by_side.get((*key[:-1], "one"))
+        if key[-1] == "many" and one is not None:
+            yield key[:-1], one, many
+
+
+def _first_reads(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["view"], r["side"]): r for r in data["first_reads"]}
+
+
 def ratios(data: dict[str, Any]) -> list[dict[str, Any]]:
     """many / one for every cell and every first-read view."""
     cells = medians(data["cells"])
     out = []
-    for (phase, view, conc, side), many in sorted(cells.items()):
-        one = cells.get((phase, view, conc, "one"))
-        if side != "many" or one is None:
-            continue
+    for (phase, view, conc), one, many in paired(cells):
         out.append(
             {
                 "phase": phase,
@@ -53,24 +66,20 @@ def ratios(data: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     for row in data.get("direct", []):
-        one = _direct(data, row["view"], "one", row["pass"])
-        if row["side"] != "many" or one is None:
+        alone = _direct(data, row["view"], "one", row["pass"])
+        if row["side"] != "many" or alone is None:
             continue
         out.append(
             {
                 "phase": f"direct, pass {row['pass'] + 1}",
                 "view": row["view"],
                 "concurrency": 1,
-                "p50_ratio": row["p50"] / one["p50"],
-                "p95_ratio": row["p95"] / one["p95"],
+                "p50_ratio": row["p50"] / alone["p50"],
+                "p95_ratio": row["p95"] / alone["p95"],
                 "throughput_ratio": None,
             }
         )
-    firsts = {(r["view"], r["side"]): r for r in data["first_reads"]}
-    for (view, side), many in sorted(firsts.items()):
-        one = firsts.get((view, "one"))
-        if side != "many" or one is None:
-            continue
+    for (view,), one, many in paired(_first_reads(data)):
         out.append(
             {
                 "phase": "first read",
@@ -120,10 +129,7 @@ def markdown(data: dict[str, Any], command: str) -> str:
         "| many p50 / p95 ms | p50 ratio | p95 ratio | many hit rate | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (phase, view, conc, side), many in sorted(cells.items()):
-        one = cells.get((phase, view, conc, "one"))
-        if side != "many" or one is None:
-            continue
+    for (phase, view, conc), one, many in paired(cells):
         rate = "–" if phase == "cold" else f"{100 * many['hit_rate']:.1f} %"
         lines.append(
             f"| {phase} | {view} | {conc} | {one['throughput_rps']:,.0f} "
@@ -139,11 +145,7 @@ def markdown(data: dict[str, Any], command: str) -> str:
         "| hit rate one / many |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    firsts = {(r["view"], r["side"]): r for r in data["first_reads"]}
-    for (view, side), many in sorted(firsts.items()):
-        one = firsts.get((view, "one"))
-        if side != "many" or one is None:
-            continue
+    for (view,), one, many in paired(_first_reads(data)):
         lines.append(
             f"| {view} | {one['reads']} | {one['p50']:.2f} / {one['p95']:.2f} | {many['reads']} "
             f"| {many['p50']:.2f} / {many['p95']:.2f} | **{many['p50'] / one['p50']:.2f}** "
@@ -159,14 +161,14 @@ def markdown(data: dict[str, Any], command: str) -> str:
             "| view | pass | calls | one p50 / p95 | many p50 / p95 | p50 ratio | p95 ratio |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
-    for many in direct:
-        one = _direct(data, many["view"], "one", many["pass"])
-        if one is None:
+    for row in direct:
+        alone = _direct(data, row["view"], "one", row["pass"])
+        if alone is None:
             continue
         lines.append(
-            f"| {many['view']} | {many['pass'] + 1} | {many['calls']} "
-            f"| {one['p50']:.2f} / {one['p95']:.2f} | {many['p50']:.2f} / {many['p95']:.2f} "
-            f"| **{many['p50'] / one['p50']:.2f}** | {many['p95'] / one['p95']:.2f} |"
+            f"| {row['view']} | {row['pass'] + 1} | {row['calls']} "
+            f"| {alone['p50']:.2f} / {alone['p95']:.2f} | {row['p50']:.2f} / {row['p95']:.2f} "
+            f"| **{row['p50'] / alone['p50']:.2f}** | {row['p95'] / alone['p95']:.2f} |"
         )
     fresh = data["freshness"]
     worst = max((r["p50_ratio"] for r in ratios(data)), default=float("nan"))
