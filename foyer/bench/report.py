@@ -55,6 +55,9 @@ def _median_or_none(values: list[Any]) -> float | None:
 NO_MONITORING = "+nomon"
 #: The name suffix of a server with FOYER_STAMP_FEED=off (PostgreSQL): what the feed gains.
 NO_FEED = "+nofeed"
+#: Before the name of another checkout a server runs (`foyer bench --tree`): `ratios` sets
+#: each server against its twins running other code ("optimized / optimized@before").
+TREE = "@"
 
 
 #: Replays of foyer's bytes, not foyer: a base of ratios, never their first target
@@ -65,10 +68,12 @@ REPLAYS = (CEILING, BARE)
 def ratios(cells: dict[Cell, dict[str, float]]) -> list[dict[str, Any]]:
     """Each target against the ceiling and the bare app, every other reader against
     reference, and a server against its twin without monitoring (`+nomon`, what operations
-    cost), per cell."""
+    cost), and against its twins running another checkout's code, per cell."""
     out = []
+    names = {key[3] for key in cells}
     for (size, scenario, conc, target), cell in sorted(cells.items()):
-        for base in (CEILING, BARE, "reference", target + NO_MONITORING, target + NO_FEED):
+        twins = sorted(name for name in names if name.startswith(target + TREE))
+        for base in (CEILING, BARE, "reference", target + NO_MONITORING, target + NO_FEED, *twins):
             other = cells.get((size, scenario, conc, base))
             replay = target in REPLAYS and (target, base) != (CEILING, BARE)
             if replay or target == base or other is None:

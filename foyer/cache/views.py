@@ -66,6 +66,9 @@ class View:
     level: str | None = None
     first_paint: bool = False  # warmed after writes for the months people look at
     check: Callable[[Params], None] = _no_check  # rules across parameters (ParamError)
+    # False: a hand-written route serves the path, and answers through this view only the
+    # requests that are its case (the listing with only `month`); the fast path takes those.
+    generated_route: bool = True
 
 
 def expense_types_of(params: Params) -> list[ExpenseType]:
@@ -85,17 +88,26 @@ def _categories(p: Params) -> Sequence[str]:
     return (stamps.categories(_month(p)),)
 
 
-def _drill_down_page(s: Sources, c: Connection, h: int, p: Params) -> Body:
-    month, category = _month(p), str(p["category"])
+def _page(s: Sources, c: Connection, h: int, p: Params, filters: TransactionFilter) -> Body:
+    """A keyset page of the listing, as GET /transactions computes it."""
     return keyset_page(
         c,
         s.cursors,
         household_id=h,
-        filters=TransactionFilter(month=month, category=category, debits_only=True),
+        filters=filters,
         sort=str(p["sort"]),
         limit=int(p["limit"]),
         cursor=str(p["cursor"]) or None,
     )
+
+
+def _drill_down_page(s: Sources, c: Connection, h: int, p: Params) -> Body:
+    filters = TransactionFilter(month=_month(p), category=str(p["category"]), debits_only=True)
+    return _page(s, c, h, p, filters)
+
+
+def _month_page(s: Sources, c: Connection, h: int, p: Params) -> Body:
+    return _page(s, c, h, p, TransactionFilter(month=_month(p)))
 
 
 def _kpi_scopes(p: Params) -> Sequence[str]:
@@ -173,6 +185,18 @@ VIEWS: tuple[View, ...] = (
         compute=_drill_down_page,
         response=TransactionPage,
         summary="One category's debits of the month, a keyset page at a time.",
+    ),
+    View(
+        name="transactions_month",
+        operation="list_transactions",
+        path="/transactions",
+        generated_route=False,  # foyer.api.routes.transactions.list_transactions
+        params=("month", "sort", "limit", "cursor"),
+        scopes=lambda p: (stamps.rows(_month(p)),),
+        compute=_month_page,
+        response=TransactionPage,
+        summary="A month's transactions, a keyset page at a time: the listing when only "
+        "`month` (and `sort`, `limit`, `cursor`) is given.",
     ),
     View(
         name="trends",

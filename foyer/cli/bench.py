@@ -29,9 +29,10 @@ def server_configs(
     warm_recent: list[str] | None = None,
     monitoring: list[str] | None = None,
     stamp_feed: list[str] | None = None,
+    trees: list[str] | None = None,
 ) -> list[ServerConfig]:
     """One server configuration per reader, named by what differs between them."""
-    from foyer.bench.report import NO_MONITORING
+    from foyer.bench.report import NO_MONITORING, TREE
     from foyer.bench.server import ServerConfig
 
     def per_reader(values: list[str], option: str) -> list[str]:
@@ -52,9 +53,15 @@ def server_configs(
     feeds = per_reader(stamp_feed or ["on"], "--stamp-feed")
     if not set(feeds) <= {"on", "off"}:
         raise typer.BadParameter("--stamp-feed: on or off")
+    code = per_reader(trees or ["."], "--tree")
+    for tree in code:
+        if tree != "." and not (Path(tree) / "foyer" / "app.py").is_file():
+            raise typer.BadParameter(f"--tree: {tree} holds no foyer checkout (foyer/app.py)")
     # Named after the reader, plus the cache, warming, monitoring and feed when they differ.
     configs = []
-    for reader, on, warm, watched, fed in zip(readers, caches, warms, monitors, feeds, strict=True):
+    for reader, on, warm, watched, fed, tree in zip(
+        readers, caches, warms, monitors, feeds, code, strict=True
+    ):
         name = reader
         if len(set(caches)) > 1 and on == "on":
             name += "+cache"
@@ -64,6 +71,10 @@ def server_configs(
             name += NO_MONITORING
         if len(set(feeds)) > 1 and fed == "off":
             name += "+nofeed"
+        # Another checkout's code: its package first on the server's import path.
+        elsewhere = {} if tree == "." else {"PYTHONPATH": str(Path(tree).resolve())}
+        if elsewhere:
+            name += TREE + Path(tree).resolve().name
         configs.append(
             ServerConfig(
                 name,
@@ -75,6 +86,7 @@ def server_configs(
                     "FOYER_CACHE_WARM_RECENT": warm,
                     "FOYER_MONITORING": watched,
                     "FOYER_STAMP_FEED": fed,
+                    **elsewhere,
                 },
             )
         )
@@ -181,6 +193,15 @@ def bench(
             "(--readers optimized,optimized --cache on --stamp-feed on,off)."
         ),
     ] = "on",
+    tree: Annotated[
+        str,
+        typer.Option(
+            help="The code each server runs: `.` this checkout, or another one's folder, once "
+            "or once per reader — a change against the code before it, side by side "
+            "(`git worktree add /tmp/before HEAD~1`; --readers optimized,optimized --cache on "
+            "--tree .,/tmp/before: the target `optimized@before`)."
+        ),
+    ] = ".",
     generator: Annotated[str, typer.Option(help="wrk or python.")] = "wrk",
     bare: Annotated[
         bool,
@@ -249,6 +270,7 @@ def bench(
             csv_list(warm_recent),
             csv_list(monitoring),
             csv_list(stamp_feed),
+            csv_list(tree),
         ),
         scenarios=csv_list(scenarios) or list(BUILDERS),
         concurrency=[int(c) for c in csv_list(concurrency)],

@@ -47,25 +47,40 @@ _SORT_KEYS = {"date": "date", "amount": "amount_cents"}
 SORT_COLUMNS: dict[str, SortColumn] = {
     sort: SortColumn(_SORT_KEYS[sort.partition("_")[0]], sort.endswith("_desc")) for sort in SORTS
 }
-_ROW_COLUMNS = (
-    t.c.id,
-    t.c.date,
-    t.c.month,
-    t.c.label,
-    t.c.amount_cents,
-    t.c.category,
-    t.c.category_parent,
-    t.c.account,
-    t.c.exclude,
-    t.c.expense_type,
-    t.c.import_id,
-    t.c.created_at,
-    t.c.split_of,
-)
 
 
-def to_read(row: Row[*tuple[Any, ...]], tags: list[str]) -> dict[str, Any]:
-    """A transaction row (`_ROW_COLUMNS`) and its tags as the API answers it (TransactionRead)."""
+class StoredRow(NamedTuple):
+    """A transaction's `ROW_COLUMNS` as a write left them, built by the write itself: it
+    answers without reading the row back while it holds the month's aggregate rows locked
+    (tests/api/test_write_answers.py holds each answer equal to a read of the row)."""
+
+    id: int
+    date: dt.date
+    month: str
+    label: str
+    amount_cents: int
+    category: str
+    category_parent: str
+    account: str
+    exclude: bool
+    expense_type: str
+    import_id: str | None
+    created_at: dt.datetime
+    split_of: int | None
+
+
+ROW_COLUMNS = tuple(t.c[name] for name in StoredRow._fields)
+
+
+class Written(NamedTuple):
+    """A transaction a write just left, as `to_read` takes it: `to_read(*written)`."""
+
+    row: StoredRow
+    tags: list[str]
+
+
+def to_read(row: Row[*tuple[Any, ...]] | StoredRow, tags: list[str]) -> dict[str, Any]:
+    """A transaction row (`ROW_COLUMNS`) and its tags as the API answers it (TransactionRead)."""
     return {
         "id": row.id,
         "date": row.date.isoformat(),
@@ -100,14 +115,23 @@ def tags_of(conn: Connection, ids: Iterable[int]) -> dict[int, list[str]]:
     if ids:
         for transaction_id, tag in conn.execute(tags_query(ids)):
             tags[transaction_id].append(tag)
+        for found in tags.values():
+            # By code point, as `sorted_tags` orders a write's: the database's ORDER BY
+            # follows its collation, which differs between servers (en_US vs C).
+            found.sort()
     return tags
+
+
+def sorted_tags(tags: Iterable[str]) -> list[str]:
+    """Tags in the order a read lists them (`tags_of`)."""
+    return sorted(tags)
 
 
 def get_transaction(
     conn: Connection, *, household_id: int, transaction_id: int
 ) -> dict[str, Any] | None:
     row = conn.execute(
-        select(*_ROW_COLUMNS).where(t.c.household_id == household_id, t.c.id == transaction_id)
+        select(*ROW_COLUMNS).where(t.c.household_id == household_id, t.c.id == transaction_id)
     ).one_or_none()
     if row is None:
         return None
@@ -118,7 +142,7 @@ def get_transactions(
     conn: Connection, *, household_id: int, transaction_ids: Sequence[int]
 ) -> list[dict[str, Any]]:
     """The household's transactions of `transaction_ids`, in that order (missing ones left out)."""
-    query = select(*_ROW_COLUMNS).where(
+    query = select(*ROW_COLUMNS).where(
         t.c.household_id == household_id, t.c.id.in_(transaction_ids)
     )
     rows = {row.id: row for row in conn.execute(query)}
@@ -218,7 +242,7 @@ def listing_query(
         key, last = tuple_(column, t.c.id), tuple_(value, after[1])
         where.append(key < last if descending else key > last)
     order = (column.desc(), t.c.id.desc()) if descending else (column.asc(), t.c.id.asc())
-    return select(*_ROW_COLUMNS).where(and_(*where)).order_by(*order).limit(limit + 1)
+    return select(*ROW_COLUMNS).where(and_(*where)).order_by(*order).limit(limit + 1)
 
 
 def list_transactions(

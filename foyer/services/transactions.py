@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Select, func, select
 
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import split_original, transaction_tag
-from foyer.read.transactions import tags_of
+from foyer.read.transactions import ROW_COLUMNS, StoredRow, Written, sorted_tags, tags_of
 from foyer.services import aggregates, rules
 from foyer.services.transaction_inputs import (
     NEW_ROW_COLUMNS,
@@ -40,6 +40,7 @@ __all__ = [
     "delete_transaction",
     "import_rows_query",
     "insert_rows",
+    "insert_transaction",
     "insert_transactions",
     "new_row",
     "store_rows",
@@ -156,32 +157,51 @@ def insert_transactions(
     )
 
 
-def _locked_fact(
+def insert_transaction(conn: Connection, *, household_id: int, item: NewTransaction) -> Written:
+    """Insert one transaction; the row as stored, for the answer (no read back)."""
+    row = new_row(item, _now())
+    (new_id,) = insert_rows(conn, household_id=household_id, rows=[row], tags=[item.tags])
+    return Written(StoredRow(new_id, *row, split_of=None), sorted_tags(item.tags))
+
+
+# The locking read takes the whole row at once: the fact, and the rest for the answer.
+_FACT_NAMES = [column.name for column in aggregates.FACT_COLUMNS]
+_LOCKED_COLUMNS = (
+    *aggregates.FACT_COLUMNS,
+    *(column for column in ROW_COLUMNS if column.name not in _FACT_NAMES),
+)
+
+
+def _locked(
     conn: Connection, household_id: int, transaction_id: int
-) -> aggregates.Fact | None:
-    """The row's aggregate contribution, locked until commit (PostgreSQL: FOR UPDATE, so a
-    concurrent PATCH or DELETE of the same row waits and then sees this one's result;
-    SQLite's BEGIN IMMEDIATE already serialises writers)."""
-    query = select(*aggregates.FACT_COLUMNS).where(
+) -> tuple[aggregates.Fact, Written] | None:
+    """The row's aggregate contribution and the row itself, locked until commit
+    (PostgreSQL: FOR UPDATE, so a concurrent PATCH or DELETE of the same row waits and then
+    sees this one's result; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    query = select(*_LOCKED_COLUMNS).where(
         t.c.household_id == household_id, t.c.id == transaction_id
     )
     row = conn.execute(query.with_for_update()).one_or_none()
     if row is None:
         return None
-    return aggregates.Fact(*row, tags=tuple(tags_of(conn, [transaction_id])[transaction_id]))
+    tags = tags_of(conn, [transaction_id])[transaction_id]
+    fields = row._mapping
+    fact = aggregates.Fact(**{name: fields[name] for name in _FACT_NAMES}, tags=tuple(tags))
+    return fact, Written(StoredRow(*(fields[name] for name in StoredRow._fields)), tags)
 
 
 def update_transaction(
     conn: Connection, *, household_id: int, transaction_id: int, changes: TransactionChanges
-) -> bool:
-    """Apply a patch; False when the transaction is not this household's.
+) -> Written | None:
+    """Apply a patch; the row as it now stands, or None when it is not this household's.
 
     The row leaves its old aggregate groups and joins its new ones in the same transaction.
     A changed category is logged for the rule suggestions (foyer.read.rules).
     """
-    before = _locked_fact(conn, household_id, transaction_id)
-    if before is None:
-        return False
+    locked = _locked(conn, household_id, transaction_id)
+    if locked is None:
+        return None
+    before, shown = locked
     columns = changes.columns()
     tags = changes.tags
     if columns:
@@ -215,13 +235,17 @@ def update_transaction(
         delta.add(before, -1)
         delta.add(after, 1)
         aggregates.apply(conn, delta)
-    return True
+    return Written(
+        shown.row._replace(**columns),
+        shown.tags if tags is None else sorted_tags(tags),
+    )
 
 
 def delete_transaction(conn: Connection, *, household_id: int, transaction_id: int) -> bool:
-    before = _locked_fact(conn, household_id, transaction_id)
-    if before is None:
+    locked = _locked(conn, household_id, transaction_id)
+    if locked is None:
         return False
+    before = locked[0]
     # Tags go with it: ON DELETE CASCADE (foreign keys are on in SQLite too).
     conn.execute(t.delete().where(t.c.id == transaction_id))
     delta = aggregates.Delta()

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from foyer.api.deps import State
@@ -18,7 +19,7 @@ from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
 from foyer.exports import ExportFormat
 from foyer.money import to_cents
 from foyer.read.cursors import InvalidCursorError
-from foyer.read.transactions import get_transaction
+from foyer.read.transactions import Written, to_read
 from foyer.schemas.dashboard import BalanceUpdate
 from foyer.services import balances, transactions
 from foyer.web import views_html
@@ -135,17 +136,21 @@ async def edit_transaction(
         exclude=exclude,
         expense_type=expense_type,
     )
-    with state.database.unit_of_work() as conn:
-        found = transactions.update_transaction(
-            conn, household_id=household, transaction_id=transaction_id, changes=changes
-        )
-    if not found:
+
+    def update() -> Written | None:
+        with state.database.unit_of_work() as conn:
+            return transactions.update_transaction(
+                conn, household_id=household, transaction_id=transaction_id, changes=changes
+            )
+
+    # Off the event loop: the write may wait for the row's lock (PostgreSQL).
+    written = await run_in_threadpool(update)
+    if written is None:
         return html(
             render("_error.html", base_context(w, request, message=w.t("error.not_found"))),
             status=404,
         )
-    with state.database.read() as conn:
-        row = get_transaction(conn, household_id=household, transaction_id=transaction_id)
+    row = to_read(*written)
     summary = await view_data(state, household, "summary", {"month": shown})
     hierarchy = await view_data(state, household, "hierarchy", {"month": shown})
     context = base_context(

@@ -267,6 +267,32 @@ def test_bench_servers_are_named_by_what_differs_between_them() -> None:
     assert pair["p95_ratio"] == pytest.approx(1.05)
 
 
+def test_a_server_may_run_another_checkouts_code_beside_this_ones(tmp_path: Path) -> None:
+    before = tmp_path / "before"
+    (before / "foyer").mkdir(parents=True)
+    (before / "foyer" / "app.py").write_text("")
+    both = server_configs(
+        ["optimized", "optimized"], ["on"], 1, None, ["32"], ["on"], ["on"], [".", str(before)]
+    )
+    assert [c.name for c in both] == ["optimized", "optimized@before"]
+    assert "PYTHONPATH" not in both[0].extra_env
+    assert both[1].extra_env["PYTHONPATH"] == str(before.resolve())
+    with pytest.raises(typer.BadParameter, match="no foyer checkout"):
+        server_configs(["optimized"], ["on"], 1, None, ["32"], ["on"], ["on"], [str(tmp_path)])
+    cells = {
+        ("10k", "mixed", 10, "optimized"): {"throughput_rps": 120.0, "p50": 1.0, "p95": 5.0},
+        ("10k", "mixed", 10, "optimized@before"): {
+            "throughput_rps": 100.0,
+            "p50": 1.0,
+            "p95": 10.0,
+        },
+    }
+    (pair,) = ratios(cells)
+    assert pair["pair"] == "optimized / optimized@before"
+    assert pair["throughput_ratio"] == pytest.approx(1.2)
+    assert pair["p95_ratio"] == pytest.approx(0.5)
+
+
 # -- the import benchmark (issue 11): runnable at a few hundred rows, so it cannot rot ----------
 
 

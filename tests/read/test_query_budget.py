@@ -49,6 +49,7 @@ BUDGET = {
     "drill_down_summary": 1,
     "drill_down_details": 2,
     "drill_down_page": 2,  # the page, its rows' tags
+    "transactions_month": 2,  # the same listing, all the month's rows
     "trends": 1,
     "kpis": 2,
     "analytics_categories": 1,

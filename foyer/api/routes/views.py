@@ -83,6 +83,8 @@ def view_router() -> APIRouter:
     router = APIRouter()
     for path, views in by_path().items():
         first = views[0]
+        if not first.generated_route:
+            continue
         shared = len(views) > 1
         router.add_api_route(
             path,
