@@ -31,6 +31,15 @@ class ServerConfig:
     workers: int = 1
     redis_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    tree: str | None = None  # another checkout whose code the server runs (None: this one)
+
+    def place(self) -> tuple[dict[str, str], str | None]:
+        """The environment and working directory that make the server import `tree`'s
+        foyer: `python -m` puts the working directory first on the import path, before
+        PYTHONPATH and the editable install of this checkout."""
+        if self.tree is None:
+            return {}, None
+        return {"PYTHONPATH": self.tree}, self.tree
 
 
 def free_port() -> int:
@@ -112,7 +121,9 @@ class ServerProcess:
         )
         factory = "foyer.app:create_app_from_env"
         command = uvicorn_command(factory, self.port, self.config.workers, log_config)
-        self.launch(command, env, timeout, log=logs / f"{self.port}.log")
+        code_env, cwd = self.config.place()
+        env.update(code_env)
+        self.launch(command, env, timeout, log=logs / f"{self.port}.log", cwd=cwd)
 
     def launch(
         self,
@@ -121,12 +132,13 @@ class ServerProcess:
         timeout: float,
         ready: str = "/ready",
         log: Path | None = None,
+        cwd: str | None = None,
     ) -> None:
         """Run `command` (its stderr to `log`, when given) until GET `ready` answers 200."""
         stderr = None if log is None else log.open("ab")
         try:
             # Our own interpreter, our arguments.
-            self.process = subprocess.Popen(command, env=env, stderr=stderr)  # noqa: S603
+            self.process = subprocess.Popen(command, env=env, stderr=stderr, cwd=cwd)  # noqa: S603
         finally:
             if stderr is not None:
                 stderr.close()  # the child has its own descriptor

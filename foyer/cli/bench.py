@@ -71,10 +71,9 @@ def server_configs(
             name += NO_MONITORING
         if len(set(feeds)) > 1 and fed == "off":
             name += "+nofeed"
-        # Another checkout's code: its package first on the server's import path.
-        elsewhere = {} if tree == "." else {"PYTHONPATH": str(Path(tree).resolve())}
-        if elsewhere:
-            name += TREE + Path(tree).resolve().name
+        elsewhere = None if tree == "." else str(Path(tree).resolve())
+        if elsewhere is not None:
+            name += TREE + Path(elsewhere).name
         configs.append(
             ServerConfig(
                 name,
@@ -86,8 +85,8 @@ def server_configs(
                     "FOYER_CACHE_WARM_RECENT": warm,
                     "FOYER_MONITORING": watched,
                     "FOYER_STAMP_FEED": fed,
-                    **elsewhere,
                 },
+                tree=elsewhere,
             )
         )
     if len({c.name for c in configs}) != len(configs):

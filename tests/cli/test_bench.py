@@ -7,8 +7,11 @@ the CI smoke (`foyer bench --smoke`) runs a real side-by-side measurement.
 from __future__ import annotations
 
 import io
+import os
 import py_compile
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -275,8 +278,20 @@ def test_a_server_may_run_another_checkouts_code_beside_this_ones(tmp_path: Path
         ["optimized", "optimized"], ["on"], 1, None, ["32"], ["on"], ["on"], [".", str(before)]
     )
     assert [c.name for c in both] == ["optimized", "optimized@before"]
-    assert "PYTHONPATH" not in both[0].extra_env
-    assert both[1].extra_env["PYTHONPATH"] == str(before.resolve())
+    assert both[0].place() == ({}, None)
+    # Run as the bench runs a server (`python -m`, from where `place` says), the other
+    # checkout's package is the one imported, not this checkout's editable install.
+    (before / "foyer" / "__main__.py").write_text("print(__file__)\n")
+    env, cwd = both[1].place()
+    ran = subprocess.run(
+        [sys.executable, "-m", "foyer"],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ran.stdout.strip() == str(before.resolve() / "foyer" / "__main__.py")
     with pytest.raises(typer.BadParameter, match="no foyer checkout"):
         server_configs(["optimized"], ["on"], 1, None, ["32"], ["on"], ["on"], [str(tmp_path)])
     cells = {
