@@ -151,7 +151,9 @@ def markdown(data: dict[str, Any], cells: dict[Cell, dict[str, float]], command:
         "rounds (max is the max)",
         "- configs: "
         + ", ".join(
-            f"`{c['name']}` (reader {c['reader']}, cache {c['cache']}, {c['workers']} worker(s))"
+            f"`{c['name']}` (reader {c['reader']}, cache {c['cache']}, {c['workers']} worker(s)"
+            + (f", the code of {c['tree']}" if c.get("tree") else "")
+            + ")"
             for c in plan["configs"]
         ),
         "",

@@ -10,9 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy import Connection
 from starlette.responses import Response
 
 from foyer.api.deps import State
+from foyer.api.threaded import in_unit_of_work
 from foyer.money import to_cents
 from foyer.read.budgets import list_budgets
 from foyer.schemas.budgets import BudgetCreate
@@ -64,8 +66,10 @@ async def add_budget(
             month=shown if scope == "this_month" else None,
         )
         item = budgets.NewBudget(body.category, None, body.month, to_cents(body.amount))
-        with state.database.unit_of_work() as conn:
-            budgets.create_budget(conn, household_id=claims.household_id, item=item)
+        await in_unit_of_work(
+            state.database,
+            lambda conn: budgets.create_budget(conn, household_id=claims.household_id, item=item),
+        )
     except ValidationError:
         error = w.t("budgets.invalid")
     except budgets.BudgetExistsError:
@@ -86,8 +90,11 @@ async def remove_budget(
     """Remove the category's budget in force this month (its own, or the default)."""
     shown = month_or_current(month)
     wanted = shown if scope == "this_month" else None
-    with state.database.unit_of_work() as conn:
+
+    def remove(conn: Connection) -> None:
         for budget in list_budgets(conn, household_id=claims.household_id):
             if budget.category == category and budget.month == wanted:
                 budgets.delete_budget(conn, household_id=claims.household_id, budget_id=budget.id)
+
+    await in_unit_of_work(state.database, remove)
     return await _card(request, state, claims.household_id, w, shown, None)

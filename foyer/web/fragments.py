@@ -10,16 +10,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from foyer.api.deps import State
 from foyer.api.routes.exports import download
+from foyer.api.threaded import in_unit_of_work
 from foyer.domain.vocabulary import EXPENSE_TYPES, ExpenseType
 from foyer.exports import ExportFormat
 from foyer.money import to_cents
 from foyer.read.cursors import InvalidCursorError
-from foyer.read.transactions import Written, to_read
+from foyer.read.transactions import to_read
 from foyer.schemas.dashboard import BalanceUpdate
 from foyer.services import balances, transactions
 from foyer.web import views_html
@@ -136,15 +136,12 @@ async def edit_transaction(
         exclude=exclude,
         expense_type=expense_type,
     )
-
-    def update() -> Written | None:
-        with state.database.unit_of_work() as conn:
-            return transactions.update_transaction(
-                conn, household_id=household, transaction_id=transaction_id, changes=changes
-            )
-
-    # Off the event loop: the write may wait for the row's lock (PostgreSQL).
-    written = await run_in_threadpool(update)
+    written = await in_unit_of_work(
+        state.database,
+        lambda conn: transactions.update_transaction(
+            conn, household_id=household, transaction_id=transaction_id, changes=changes
+        ),
+    )
     if written is None:
         return html(
             render("_error.html", base_context(w, request, message=w.t("error.not_found"))),
@@ -183,13 +180,15 @@ async def set_balance(
     except ValidationError:
         message = w.t("error.invalid", message=account_balance[:40])
         return html(render("_error.html", base_context(w, request, message=message)), status=422)
-    with state.database.unit_of_work() as conn:
-        balances.set_balance(
+    await in_unit_of_work(
+        state.database,
+        lambda conn: balances.set_balance(
             conn,
             household_id=claims.household_id,
             month=shown,
             cents=to_cents(body.account_balance),
-        )
+        ),
+    )
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/?month={shown}", status_code=303)
     summary = await view_data(state, claims.household_id, "summary", {"month": shown})
