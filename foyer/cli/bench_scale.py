@@ -32,7 +32,7 @@ def scale() -> None:
 
 
 def _command() -> str:
-    return "foyer scale " + " ".join(sys.argv[1:])
+    return "foyer " + " ".join(sys.argv[1:])  # argv[1] is "scale"
 
 
 def _write(out: Path, data: object, report: str) -> None:

@@ -198,6 +198,14 @@ def probe_list_transactions(w: World) -> None:
     a_page = w.a.ok("/transactions", limit=1)
     assert a_page["next_cursor"] is not None
     assert b.ok("/transactions", limit=1, cursor=a_page["next_cursor"])["items"] == []
+    # The month's listing is cached (transactions_month): A's pages, read and cached
+    # first, never answer B, whatever the cursor.
+    a_month = w.a.ok("/transactions", month=MONTH, limit=1)
+    assert a_month["items"]
+    assert a_month["next_cursor"] is not None
+    assert b.ok("/transactions", month=MONTH, limit=1)["items"] == []
+    cursor = a_month["next_cursor"]
+    assert b.ok("/transactions", month=MONTH, limit=1, cursor=cursor)["items"] == []
 
 
 def probe_create_transaction(w: World) -> None:

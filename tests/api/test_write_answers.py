@@ -15,7 +15,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foyer.read.transactions import StoredRow
 from foyer.schemas.transactions import TransactionRead, TransactionUpdate
+from foyer.services.transaction_inputs import NewRow
 from tests.factories import Api, make_transaction
 
 TEXT = st.characters(codec="utf-8", categories=["L", "N"]) | st.just(" ")
@@ -91,3 +93,9 @@ def test_a_patch_of_another_households_row_or_none_is_a_404_and_writes_nothing(
         assert response.status_code == 404, response.text
         assert response.json()["error"]["code"] == "not_found"
     assert other_api.ok(f"/transactions/{theirs}") == before
+
+
+def test_a_stored_row_is_the_insert_row_between_its_id_and_its_split() -> None:
+    # Two shapes of two layers (what a write supplies, what a row holds), kept apart on
+    # purpose: `insert_transaction` builds one from the other by position.
+    assert StoredRow._fields == ("id", *NewRow._fields, "split_of")
