@@ -72,6 +72,14 @@ class Settings(BaseSettings):
         "by concurrent hits instead of a query of its own; off: every hit reads them. "
         "No effect on SQLite.",
     )
+    stamp_feed_url: str | None = Field(
+        default=None,
+        description="PostgreSQL: where the stamp feed connects (a libpq URL), when it must "
+        "not be FOYER_DATABASE_URL — e.g. the database directly while the main pool goes "
+        "through PgBouncer in transaction pooling, which cannot carry LISTEN (docs/SCALING.md,"
+        " 'PgBouncer, or not'). It must reach the same database: the feed checks, and stays "
+        "off (hits read their stamps) when it does not. Unset: FOYER_DATABASE_URL.",
+    )
     stamp_feed_households: int = Field(
         default=20_000,
         ge=1,

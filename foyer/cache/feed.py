@@ -43,6 +43,8 @@ from typing import Any
 import psycopg
 from cachetools import LRUCache
 
+from foyer.db.identity import same_database
+
 log = logging.getLogger("foyer.cache")
 
 CHANNEL = "foyer_stamps"
@@ -87,8 +89,11 @@ class StampFeed:
     HEARTBEAT_SECONDS = 1.0
     RECONNECT_SECONDS = (0.05, 0.2, 1.0, 5.0)  # then every 5 s
 
-    def __init__(self, url: str, households: int = 20_000) -> None:
+    def __init__(self, url: str, households: int = 20_000, same_as: str | None = None) -> None:
         self._url = url
+        # FOYER_STAMP_FEED_URL: the main database's URL, whose identity the feed's must have.
+        self._same_as = same_as
+        self.refused = False  # it did not: the feed stays off for the process's life
         self._map = _Households(households)
         self._seq = 0  # announcements applied, in order
         self._conn: psycopg.AsyncConnection[Any] | None = None
@@ -112,6 +117,7 @@ class StampFeed:
         """For the operators' performance report."""
         return {
             "live": self.live,
+            "refused": self.refused,
             "connects": self.connects,
             "fences": self.fences,
             "last_fence_ms": round(self.last_fence_seconds * 1000, 3),
@@ -183,6 +189,14 @@ class StampFeed:
                 await asyncio.sleep(delay)
                 continue
             try:
+                if self._same_as is not None:
+                    same = await same_database(conn, self._same_as)
+                    if same is None:  # the check itself failed: try again later
+                        await asyncio.sleep(self.RECONNECT_SECONDS[-1])
+                        continue
+                    if not same:
+                        self.refused = True
+                        return
                 if not await self._listen(conn):
                     await asyncio.sleep(self.RECONNECT_SECONDS[0])
                     continue

@@ -71,9 +71,12 @@ class LoopStamps:
         self._opening: asyncio.Lock | None = None
         self.feed: StampFeed | None = None
         if main.dialect.name == "postgresql" and settings.stamp_feed == "on":
-            url = main.url.set(drivername="postgresql")
+            url = main.url.set(drivername="postgresql").render_as_string(hide_password=False)
             self.feed = StampFeed(
-                url.render_as_string(hide_password=False), settings.stamp_feed_households
+                settings.stamp_feed_url or url,
+                settings.stamp_feed_households,
+                # Its own URL: the feed checks it reaches the main database.
+                same_as=url if settings.stamp_feed_url else None,
             )
 
     async def read(

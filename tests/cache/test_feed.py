@@ -15,13 +15,15 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, create_engine, delete
 
 from foyer.cache.feed import CHANNEL, StampFeed, Token
+from foyer.cache.loop import LoopStamps
 from foyer.db.engine import read_connection
 from foyer.db.migrate import upgrade
 from foyer.db.schema import household
 from foyer.services import stamps
+from foyer.settings import Settings
 from tests.factories import make_user, unit_of_work
 from tests.helpers import create_pg_database, drop_pg_database, engine_for, pg_admin
 
@@ -198,3 +200,90 @@ def test_a_killed_feed_falls_back_then_reconnects_and_forgets(pg: tuple[str, Eng
         assert await feed.read(hid, ["budget"]) == _stored(engine, hid, ["budget"])
 
     _run(url, body)
+
+
+# -- FOYER_STAMP_FEED_URL: the feed on a URL of its own ------------------------------------
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg", "postgresql")
+
+
+@pytest.mark.postgres
+def test_a_feed_url_reaching_the_same_database_by_another_path_is_used(
+    pg: tuple[str, Engine],
+) -> None:
+    url, engine = pg
+    hid = make_user(engine).household_id
+    main = _plain(url)
+    # Another path to the same database (as a feed connecting directly while the main pool
+    # goes through PgBouncer would): another host name where there is one, other options.
+    other = main.replace("@127.0.0.1:", "@localhost:") + "?connect_timeout=5"
+
+    async def main_body() -> None:
+        feed = StampFeed(other, same_as=main)
+        feed.HEARTBEAT_SECONDS = 3600
+        try:
+            assert await feed.read(hid, ["budget"]) is None  # connecting: read the database
+            await _until(lambda: feed.live)
+            with unit_of_work(engine) as conn:
+                stamps.renew(conn, hid, ["budget"])
+            assert await feed.read(hid, ["budget"]) == _stored(engine, hid, ["budget"])
+            with pg_admin() as admin:
+                listening = admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = %s AND application_name = 'foyer-stamp-feed'",
+                    (url.rsplit("/", 1)[1],),
+                ).fetchall()
+            assert listening == [(1,)]
+            assert not feed.refused
+        finally:
+            await feed.aclose()
+
+    asyncio.run(main_body())
+
+
+@pytest.mark.postgres
+def test_a_feed_url_reaching_another_database_is_refused_and_reads_fall_back(
+    pg: tuple[str, Engine], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, engine = pg
+    hid = make_user(engine).household_id
+    elsewhere = _plain(url).rsplit("/", 1)[0] + "/postgres"  # same server, another database
+
+    async def main_body() -> None:
+        feed = StampFeed(elsewhere, same_as=_plain(url))
+        try:
+            assert await feed.read(hid, ["budget"]) is None  # connecting: read the database
+            await _until(lambda: feed.refused)
+            # It would hear none of this database's writes: it never goes live, and every
+            # read says "read the database" (None), so answers stay exact.
+            with unit_of_work(engine) as conn:
+                stamps.renew(conn, hid, ["budget"])
+            for _ in range(3):
+                assert await feed.read(hid, ["budget"]) is None
+                await asyncio.sleep(0.05)
+            assert not feed.live
+            assert feed.status()["refused"] is True
+        finally:
+            await feed.aclose()
+
+    with caplog.at_level("ERROR", logger="foyer.cache"):
+        asyncio.run(main_body())
+    (error,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "FOYER_STAMP_FEED_URL reaches postgres of cluster" in error.getMessage()
+
+
+def test_the_setting_points_the_feed_and_keeps_the_main_url_to_check_against() -> None:
+    main = create_engine("postgresql+psycopg://app@pgbouncer:6432/foyer")  # never connects
+    direct = "postgresql://app@db:5432/foyer"
+    with_url = LoopStamps(
+        Settings(database_url=str(main.url), stamp_feed_url=direct, secret_key="k" * 40), main
+    )
+    assert with_url.feed is not None
+    assert with_url.feed._url == direct
+    assert with_url.feed._same_as == "postgresql://app@pgbouncer:6432/foyer"
+    without = LoopStamps(Settings(database_url=str(main.url), secret_key="k" * 40), main)
+    assert without.feed is not None
+    assert without.feed._url == "postgresql://app@pgbouncer:6432/foyer"
+    assert without.feed._same_as is None  # one URL: nothing to compare
