@@ -15,6 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from foyer.api.error_schema import add_error_answers
+
 PREFIX = "/api/v1"
 Operation = tuple[str, str]  # (method, path under /api/v1)
 
@@ -126,12 +128,15 @@ def add_links(schema: dict[str, Any], links: tuple[Link, ...] = LINKS) -> None:
 
 
 def install_links(app: FastAPI) -> None:
-    """Make `app.openapi()` (and /openapi.json) carry the links, computed once."""
+    """Make `app.openapi()` (and /openapi.json) carry the links and the error answers as
+    the API gives them (`foyer.api.error_schema`), computed once."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            add_links(generate())  # FastAPI keeps what it generated in app.openapi_schema
+            schema = generate()  # FastAPI keeps what it generated in app.openapi_schema
+            add_links(schema)
+            add_error_answers(schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

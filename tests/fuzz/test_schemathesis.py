@@ -32,7 +32,11 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.python.asgi import shutdown_lifespans
-from schemathesis.specs.openapi.checks import ensure_resource_availability, use_after_free
+from schemathesis.specs.openapi.checks import (
+    ensure_resource_availability,
+    response_schema_conformance,
+    use_after_free,
+)
 from sqlalchemy import Engine
 
 from foyer.auth.security import issue_token
@@ -82,7 +86,7 @@ def error_envelope(_ctx: Any, response: schemathesis.Response, _case: schemathes
     assert [error.get("correlation_id")] == correlation, "correlation id differs from the header"
 
 
-CHECKS = [not_a_server_error, error_envelope]
+CHECKS = [not_a_server_error, error_envelope, response_schema_conformance]
 
 
 @dataclass
