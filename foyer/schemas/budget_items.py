@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -14,7 +14,9 @@ from foyer.schemas.common import (
     Input,
     Month,
     NonNegativeMoney,
+    NotNull,
     Output,
+    Patch,
     Percent,
     PositiveMoney,
 )
@@ -43,16 +45,17 @@ class FixedLineCreate(Input):
         return self
 
 
-class FixedLineUpdate(Input):
-    """PATCH body: only the fields given change."""
+class FixedLineUpdate(Patch):
+    """PATCH body: only the fields given change (null clears `custom_share1`; the other
+    fields take no null, and the schema does not offer it)."""
 
-    label: str | None = Field(default=None, min_length=1, max_length=200)
-    amount: PositiveMoney | None = None
-    frequency: Frequency | None = None
-    split_mode: SplitMode | None = None
+    label: Annotated[str, Field(min_length=1, max_length=200)] | NotNull = None
+    amount: PositiveMoney | NotNull = None
+    frequency: Frequency | NotNull = None
+    split_mode: SplitMode | NotNull = None
     custom_share1: Percent | None = None
-    category: Category | None = None
-    active: bool | None = None
+    category: Category | NotNull = None
+    active: bool | NotNull = None
 
 
 class FixedLineRead(Output):
@@ -98,23 +101,24 @@ class ProvisionCreate(Input):
         return self
 
 
-class ProvisionUpdate(Input):
-    """PATCH body: only the fields given change (null clears an optional field)."""
+class ProvisionUpdate(Patch):
+    """PATCH body: only the fields given change (null clears an optional field:
+    custom_share1, start_month, end_month, target_amount; the others take no null)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    icon: str | None = Field(default=None, max_length=50)
-    color: str | None = Field(default=None, json_schema_extra=COLOR_DOC)
-    display_order: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
-    base: ProvisionBase | None = None
-    percentage: Percent | None = None
-    fixed_amount: NonNegativeMoney | None = None
-    split_mode: SplitMode | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | NotNull = None
+    icon: Annotated[str, Field(max_length=50)] | NotNull = None
+    color: Annotated[str, Field(json_schema_extra=COLOR_DOC)] | NotNull = None
+    display_order: Annotated[int, Field(ge=-1_000_000, le=1_000_000)] | NotNull = None
+    base: ProvisionBase | NotNull = None
+    percentage: Percent | NotNull = None
+    fixed_amount: NonNegativeMoney | NotNull = None
+    split_mode: SplitMode | NotNull = None
     custom_share1: Percent | None = None
-    is_active: bool | None = None
+    is_active: bool | NotNull = None
     start_month: Month | None = None
     end_month: Month | None = None
     target_amount: PositiveMoney | None = None
-    current_amount: NonNegativeMoney | None = None
+    current_amount: NonNegativeMoney | NotNull = None
 
 
 class ProvisionRead(Output):

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 
 from foyer.months import MAX_YEAR, parse_month
+
+#: A PATCH field's "not given" (None, the default): not a value the API takes, so the schema
+#: leaves null out (`field: str | NotNull = None`, in a `Patch`); an explicit null is a 422.
+#: Constraints go on the type (`Annotated[str, Field(min_length=1)] | NotNull`): on the field
+#: they would apply to None too, and raise instead of refusing it.
+NotNull = SkipJsonSchema[None]
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    # A NotNull field's default (None) is not a value it takes: the schema does not show it.
+    for field in schema.get("properties", {}).values():
+        nullable = {"type": "null"} in field.get("anyOf", ())
+        if "default" in field and field["default"] is None and not nullable:
+            del field["default"]
 
 
 def _decimal_schema(bounds: dict[str, float], digits: int, sign: str = "") -> WithJsonSchema:
@@ -71,6 +86,12 @@ class Input(BaseModel):
     """Base of request bodies: unknown fields are an error, strings are stripped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Patch(Input):
+    """Base of PATCH bodies: the fields given change; `NotNull` ones take no null."""
+
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
 
 
 class Output(BaseModel):

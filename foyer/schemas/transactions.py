@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from foyer.domain.splits import MAX_PARTS, MIN_PARTS
 from foyer.domain.vocabulary import ExpenseType
 from foyer.months import MAX_YEAR, MIN_YEAR
-from foyer.schemas.common import DATE_PATTERN, Category, Input, Money, Output
+from foyer.schemas.common import DATE_PATTERN, Category, Input, Money, NotNull, Output, Patch
 
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
 MAX_BULK = 10_000
@@ -59,15 +59,15 @@ class TransactionBulkCreated(Output):
     ids: list[int]
 
 
-class TransactionUpdate(Input):
+class TransactionUpdate(Patch):
     """PATCH body (SPEC §5): only these fields can change."""
 
-    category: Category | None = None
-    category_parent: Category | None = None
-    exclude: bool | None = None
-    expense_type: ExpenseType | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
-    label: str | None = Field(default=None, min_length=1, max_length=500)
+    category: Category | NotNull = None
+    category_parent: Category | NotNull = None
+    exclude: bool | NotNull = None
+    expense_type: ExpenseType | NotNull = None
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | NotNull = None
+    label: Annotated[str, Field(min_length=1, max_length=500)] | NotNull = None
 
     @field_validator("tags")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from foyer.api.error_schema import ErrorEnvelope
-from tests.factories import Api
+from tests.factories import Api, make_fixed_line, make_provision, make_transaction
 
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 
@@ -43,3 +43,46 @@ def test_a_validation_error_and_a_not_found_match_the_documented_envelope(api: A
     for answer in (invalid, missing):
         envelope = ErrorEnvelope.model_validate(answer.json())
         assert envelope.error.correlation_id == answer.headers["X-Correlation-ID"]
+
+
+PATCHES = {
+    "TransactionUpdate": "/transactions/{id}",
+    "FixedLineUpdate": "/fixed-lines/{id}",
+    "ProvisionUpdate": "/provisions/{id}",
+}
+
+
+def test_patch_schemas_offer_null_only_where_it_clears_a_field(client: TestClient) -> None:
+    schemas: dict[str, Any] = client.get("/openapi.json").json()["components"]["schemas"]
+    nullable = {
+        name: sorted(
+            field
+            for field, spec in schemas[name]["properties"].items()
+            if {"type": "null"} in spec.get("anyOf", [])
+        )
+        for name in PATCHES
+    }
+    assert nullable == {
+        "TransactionUpdate": [],
+        "FixedLineUpdate": ["custom_share1"],
+        "ProvisionUpdate": ["custom_share1", "end_month", "start_month", "target_amount"],
+    }
+
+
+def test_an_explicit_null_where_the_schema_offers_none_is_a_422(
+    client: TestClient, api: Api
+) -> None:
+    schemas: dict[str, Any] = client.get("/openapi.json").json()["components"]["schemas"]
+    (transaction_id,) = api.create_transactions(make_transaction())
+    ids = {
+        "TransactionUpdate": transaction_id,
+        "FixedLineUpdate": api.create("/fixed-lines", make_fixed_line()),
+        "ProvisionUpdate": api.create("/provisions", make_provision()),
+    }
+    for name, path in PATCHES.items():
+        for field, spec in schemas[name]["properties"].items():
+            if {"type": "null"} in spec.get("anyOf", []):
+                continue
+            answer = api.patch(path.format(id=ids[name]), {field: None})
+            assert answer.status_code == 422, (name, field, answer.text)
+            assert ErrorEnvelope.model_validate(answer.json()).error.code == "validation_error"
