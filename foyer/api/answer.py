@@ -77,10 +77,26 @@ async def answer_view(
     headers = request.headers
     conditions = Conditions.of(headers.get("if-none-match"), headers.get("accept-encoding"))
     answer = await cached_answer(state, view, household_id, params, conditions, started)
-    if not isinstance(answer, CacheKey):
-        return ViewResponse(answer)
-    entry = await run_in_threadpool(state.view_cache.fill, view, household_id, params, answer)
-    return ViewResponse(_finish(state, view, "miss", answer, entry, conditions, started))
+    if isinstance(answer, CacheKey):
+        answer = await filled_answer(state, view, household_id, params, answer, conditions, started)
+    return ViewResponse(answer)
+
+
+async def filled_answer(
+    state: AppState,
+    view: View,
+    household_id: int,
+    params: Params,
+    key: CacheKey,
+    conditions: Conditions,
+    started: float,
+    *,
+    outside_gzip: bool = False,
+) -> ViewAnswer:
+    """The answer of a miss: the body from L2 or computed, on the threadpool (what
+    `cached_answer` could not find). Raises what the computation raises."""
+    entry = await run_in_threadpool(state.view_cache.fill, view, household_id, params, key)
+    return _finish(state, view, "miss", key, entry, conditions, started, outside_gzip)
 
 
 async def cached_answer(

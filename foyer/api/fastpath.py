@@ -10,9 +10,11 @@ keeping the routes' own checks, so this middleware does the least that is exact:
   path (`foyer.cache.views.VIEWS`), a bearer token the app already verified
   (`TokenReader`), only the view's parameters, each once, each plainly valid as
   `foyer.api.params` reads it, passing the view's own checks;
-- it answers only a 304 or an L1 hit, through the routes' own `cached_answer`;
-- everything else — a miss, an error of any kind, an extra or repeated parameter, a
-  HEAD — goes to the route untouched, which recomputes and reports as always.
+- it answers a 304, an L1 hit, or a miss (computed on the threadpool), through the
+  routes' own `cached_answer` and `filled_answer` — a miss skips FastAPI's routing too;
+- everything else — an error of any kind (the miss's computation included: the route
+  computes it again and answers with the app's handlers), an extra or repeated
+  parameter, a HEAD — goes to the route untouched, which reports as always.
 
 It sits just inside `foyer.api.middleware.FrontMiddleware` (correlation id, observer,
 security headers), outside gzip and the body limit: their work for its answers is known
@@ -40,11 +42,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from foyer.api import API_PREFIX
-from foyer.api.answer import Conditions, ViewAnswer, cached_answer
+from foyer.api.answer import Conditions, ViewAnswer, cached_answer, filled_answer
 from foyer.api.conditional import accepts_gzip, tag_list
 from foyer.api.deps import AppState
 from foyer.api.params import HTTP_PARAMS
 from foyer.auth.security import InvalidTokenError
+from foyer.cache.keys import CacheKey
 from foyer.cache.params import ParamError, Params
 from foyer.cache.views import View, by_path, path_params
 from foyer.observability.context import current_request
@@ -158,8 +161,23 @@ class CachedHitsMiddleware:
             # The route meets the same problem again and answers it with the app's
             # error handlers (a 401, a 422, a 503): nothing is lost by passing it on.
             return None
-        if not isinstance(answer, ViewAnswer):
-            return None
+        if isinstance(answer, CacheKey):  # a miss: computed here, FastAPI's routing skipped
+            try:
+                answer = await filled_answer(
+                    self.state,
+                    view,
+                    household_id,
+                    params,
+                    answer,
+                    conditions,
+                    started,
+                    outside_gzip=True,
+                )
+            except Exception:  # not swallowed: the route computes it again
+                # The route meets the same error and answers it with the app's handlers (a
+                # forged cursor's 400, a timeout's 503, a bug's logged 500). Errors are rare;
+                # computing twice for one is the price of one error path.
+                return None
         info = current_request.get()
         if info is not None:  # the observer labels it: a fast answer, and its route template
             info.fast, info.route = True, API_PREFIX + view.path
