@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     )
     fast_hits: Literal["on", "off"] = Field(
         default="on",
-        description="Answer cache hits and 304s of the dashboard's hot GETs before FastAPI "
-        "routing (foyer/api/fastpath.py); off: every request goes through its route. The "
+        description="Answer the cached views' GETs (304s, hits, and misses computed on the "
+        "threadpool) before FastAPI routing (foyer/api/fastpath.py); off: every request goes "
+        "through its route. The "
         "default of the `fast_path` feature flag (on: 100 %, off: 0 %), which operators "
         "can change at run time.",
     )
