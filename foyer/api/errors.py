@@ -152,6 +152,7 @@ _SQLITE_DISK_CODES = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, s
 _SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 #: Seconds a client should wait before retrying a write the database was too busy for.
 BUSY_RETRY_AFTER = 1
+_SQLITE_UNAVAILABLE_CODES = _SQLITE_DISK_CODES | _SQLITE_BUSY_CODES
 
 
 def _database_unavailable(exc: Exception) -> bool:
@@ -165,16 +166,19 @@ def _database_unavailable(exc: Exception) -> bool:
         # too many clients), and psycopg_pool's PoolTimeout; raw when raised below
         # SQLAlchemy (the cache's stamp reads, COPY).
         return True
-    if isinstance(driver, sqlite3.OperationalError):
-        code = getattr(driver, "sqlite_errorcode", 0) & 0xFF
-        return code in _SQLITE_DISK_CODES or code in _SQLITE_BUSY_CODES
-    return False
+    return _sqlite_code(exc) in _SQLITE_UNAVAILABLE_CODES
 
 
 def _database_busy(exc: Exception) -> bool:
+    return _sqlite_code(exc) in _SQLITE_BUSY_CODES
+
+
+def _sqlite_code(exc: Exception) -> int | None:
+    """SQLite's primary result code of an operational error (None for anything else)."""
     driver = exc.orig if isinstance(exc, DBAPIError) else exc
-    code = getattr(driver, "sqlite_errorcode", 0) & 0xFF
-    return isinstance(driver, sqlite3.OperationalError) and code in _SQLITE_BUSY_CODES
+    if not isinstance(driver, sqlite3.OperationalError):
+        return None
+    return int(getattr(driver, "sqlite_errorcode", 0)) & 0xFF
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:

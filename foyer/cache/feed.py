@@ -43,7 +43,7 @@ from typing import Any
 import psycopg
 from cachetools import LRUCache
 
-from foyer.db.identity import same_database
+from foyer.db.identity import SameDatabase
 
 log = logging.getLogger("foyer.cache")
 
@@ -92,7 +92,7 @@ class StampFeed:
     def __init__(self, url: str, households: int = 20_000, same_as: str | None = None) -> None:
         self._url = url
         # FOYER_STAMP_FEED_URL: the main database's URL, whose identity the feed's must have.
-        self._same_as = same_as
+        self._same_as = None if same_as is None else SameDatabase(same_as)
         self.refused = False  # it did not: the feed stays off for the process's life
         self._map = _Households(households)
         self._seq = 0  # announcements applied, in order
@@ -190,7 +190,7 @@ class StampFeed:
                 continue
             try:
                 if self._same_as is not None:
-                    same = await same_database(conn, self._same_as)
+                    same = await self._same_as.check(conn)
                     if same is None:  # the check itself failed: try again later
                         await asyncio.sleep(self.RECONNECT_SECONDS[-1])
                         continue

@@ -282,7 +282,8 @@ def test_the_setting_points_the_feed_and_keeps_the_main_url_to_check_against() -
     )
     assert with_url.feed is not None
     assert with_url.feed._url == direct
-    assert with_url.feed._same_as == "postgresql://app@pgbouncer:6432/foyer"
+    assert with_url.feed._same_as is not None
+    assert with_url.feed._same_as.main_url == "postgresql://app@pgbouncer:6432/foyer"
     without = LoopStamps(Settings(database_url=str(main.url), secret_key="k" * 40), main)
     assert without.feed is not None
     assert without.feed._url == "postgresql://app@pgbouncer:6432/foyer"
