@@ -10,7 +10,6 @@ import functools
 import gc
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,6 +45,7 @@ from foyer.db.engine import Database, make_engine
 from foyer.db.migrate import alembic_config
 from foyer.exports.to_xlsx import MEDIA_TYPE as XLSX
 from foyer.jobs.queue import JobQueue
+from foyer.observability.access import access
 from foyer.observability.flags import Flags
 from foyer.observability.memory import MemoryProfiler
 from foyer.observability.metrics import Metrics, process_exited
@@ -257,8 +257,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             metrics=state.metrics,
             queries=state.queries,
             observe=state.monitor.observe if state.monitor is not None else None,
-            clock=state.monitor.clock if state.monitor is not None else time.monotonic,
-            access_log=settings.access_log == "on",
+            access=access if settings.access_log == "on" else None,
         )
     app.add_middleware(FrontMiddleware, observer=observer)
     app.include_router(health_router)

@@ -43,7 +43,6 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.registry import Collector
 
 from foyer import __version__
-from foyer.observability.journal import journal
 
 # Fine below 1 ms: a warm hit's p95 must be read off these.
 _VIEW_BUCKETS = (
@@ -349,9 +348,7 @@ class Metrics:
         return batched
 
     def fold(self) -> None:
-        """Every batched observation into its histogram (before a read), the requests
-        still in the journal first."""
-        journal.drain()
+        """Every batched observation into its histogram (before a read)."""
         with self._batched_lock:
             batched = list(self._batched)
         for histogram in batched:
@@ -382,7 +379,6 @@ class Metrics:
 
     def reset_requests(self) -> None:
         """Request counts from zero (tests count exactly)."""
-        journal.drain()  # the requests that ended before count before: nothing after
         dropped = {
             id(c) for c in (*self._request_children.values(), *self._query_children.values())
         }

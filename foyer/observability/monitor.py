@@ -1,12 +1,10 @@
 """The monitor: the recent past of this process, and the alerts judged on it.
 
-One `Monitor` per app owns the request window (fed with every request by the request
-observer, in the request journal's batches: `observe`), the cache counters' and memory's
-trends and the alert engine. A daemon thread (`start`/`stop`, from the app's lifespan)
-calls `tick` every FOYER_ALERT_INTERVAL_SECONDS: sample the counters and the memory,
-evaluate the alerts. `report` is what `/api/v1/monitoring/performance` shows of it;
-`reset` starts a new window. Both, and each tick, drain the request journal first
-(`foyer.observability.journal`): they see every request that ended before them.
+One `Monitor` per app owns the request window (fed by the request observer on every
+request: `observe`), the cache counters' and memory's trends and the alert engine. A
+daemon thread (`start`/`stop`, from the app's lifespan) calls `tick` every
+FOYER_ALERT_INTERVAL_SECONDS: sample the counters and the memory, evaluate the alerts.
+`report` is what `/api/v1/monitoring/performance` shows of it; `reset` starts a new window.
 
 Everything is per process: with `--workers N` each worker watches its own requests (the
 Prometheus metrics are the merged view).
@@ -21,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 from foyer.observability.alerts import Alerts, Observed, Thresholds, Transition, check
-from foyer.observability.journal import journal
 from foyer.observability.metrics import Metrics
 from foyer.observability.trends import (
     CounterTrend,
@@ -61,9 +58,8 @@ class Monitor:
         self._clock = clock
         self._wall = wall
         self.window = RequestWindow(seconds, clock=clock)
-        # The observer calls the window's own method: no extra frame per request.
+        # The hot path calls the window's own method: no extra frame per request.
         self.observe = self.window.observe
-        self.clock = clock
         self.cache = CounterTrend(lambda: cache_event_counts(metrics), seconds, clock)
         self.memory = MemoryTrend(seconds, rss, clock)
         read_fallbacks = fallbacks or (lambda: 0.0)
@@ -86,7 +82,6 @@ class Monitor:
         self.fallbacks.tick()
 
     def observed(self) -> Observed:
-        journal.drain()  # the requests that ended so far, into the window
         return Observed(
             routes=self.window.snapshot(),
             hit_rates=hit_rates(self.cache.increases()),
@@ -122,7 +117,6 @@ class Monitor:
     def reset(self) -> None:
         """A new window from now. Firing alerts stay firing until the next evaluation
         judges them on the new window (and resolves them once if they no longer hold)."""
-        journal.drain()  # the requests that ended before the reset belong to the old window
         self.window.reset()
         self.cache.reset()
         self.memory.reset()

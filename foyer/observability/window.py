@@ -6,11 +6,11 @@ per route in a bounded deque, in this process (each worker its own); the monitor
 (`foyer.observability.monitor`) reports it and the alerts judge it. Cache hit rates and
 memory, sampled rather than recorded per request, are `foyer.observability.trends`.
 
-`observe` runs for every request (in the request journal's batches,
-`foyer.observability.journal`), so it is one dict lookup and one `deque.append` — no lock:
-deque appends are atomic (thread-safe by the deque's documentation) and the readers copy.
-Percentiles are exact over the samples retained (nearest rank over a sorted copy). The
-clock is a parameter, so tests move time by hand instead of sleeping.
+`observe` runs on every request, cache hits answered in ~30 µs included, so it is one dict
+lookup and one `deque.append` — no lock: deque appends are atomic (thread-safe by the
+deque's documentation) and the readers copy. Percentiles are exact over the samples
+retained (nearest rank over a sorted copy). The clock is a parameter, so tests move time
+by hand instead of sleeping.
 """
 
 from __future__ import annotations
@@ -62,22 +62,13 @@ class RequestWindow:
         self._routes: dict[str, deque[Sample]] = {}
         self._fast: dict[str, bool] = {}
 
-    def observe(
-        self,
-        route: str,
-        status: int,
-        seconds: float,
-        fast: bool,
-        queries: int,
-        at: float | None = None,
-    ) -> None:
-        """Record one request (`route`: a template, or "fast:" + template) that ended `at`
-        (the window's clock; now when None). No lock, no sorting, nothing that grows with
-        the traffic."""
+    def observe(self, route: str, status: int, seconds: float, fast: bool, queries: int) -> None:
+        """Record one request (`route`: a template, or "fast:" + template). The hot path:
+        no lock, no sorting, nothing that grows with the traffic."""
         samples = self._routes.get(route)
         if samples is None:
             samples = self._add_route(route, fast)
-        samples.append((self._clock() if at is None else at, seconds, status, queries))
+        samples.append((self._clock(), seconds, status, queries))
 
     def _add_route(self, route: str, fast: bool) -> deque[Sample]:
         routes = self._routes

@@ -6,49 +6,16 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 import structlog
-from asgi_correlation_id import correlation_id
 
-from foyer.observability import logs
-from foyer.observability.access import access_writer, flush_access
-from foyer.observability.context import RequestInfo, current_job
-from foyer.observability.journal import journal
-from foyer.observability.metrics import Metrics
-from foyer.observability.queries import QueryMonitor
-from foyer.observability.requests import RequestObserver
+from foyer.observability import access, logs
 
 NAMED = ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic")
-
-_metrics = Metrics()
-_observer = RequestObserver(
-    metrics=_metrics,
-    queries=QueryMonitor(_metrics, slow_ms=1000, repeat_threshold=10),
-    access_log=True,
-)
-
-
-def access(info: RequestInfo, status: int, seconds: float) -> None:
-    """A finished request into the journal, as `RequestObserver.record` adds it once its
-    route is known (`info.route`, kept as given): its access line is written by the
-    journal's thread, or by `lines`/`flush_access`."""
-    journal.add(
-        (
-            _observer,
-            info,
-            status,
-            seconds,
-            time.time_ns(),
-            time.monotonic(),
-            correlation_id.get(),
-            current_job.get(),
-        )
-    )
 
 
 @contextmanager
@@ -58,13 +25,13 @@ def captured_logs(level: str = "INFO", **options: Any) -> Iterator[io.StringIO]:
     saved_root = (root.level, root.handlers[:])
     saved = {name: _state(logging.getLogger(name)) for name in NAMED}
     saved_structlog = structlog.get_config()
-    saved_access = access_writer.handler
+    saved_access = access.access_writer.handler
     buffer = io.StringIO()
     try:
         logs.configure_logging(level, stream=buffer, **options)
         yield buffer
     finally:
-        flush_access()  # the access lines still queued, into this buffer
+        access.flush_access()  # the access lines still queued, into this buffer
         ours = root.handlers[:]
         root.setLevel(saved_root[0])
         root.handlers[:] = saved_root[1]
@@ -73,7 +40,7 @@ def captured_logs(level: str = "INFO", **options: Any) -> Iterator[io.StringIO]:
         for name, state in saved.items():
             _restore(logging.getLogger(name), state)
         structlog.configure(**saved_structlog)
-        access_writer.handler = saved_access
+        access.access_writer.handler = saved_access
 
 
 def _state(logger: logging.Logger) -> tuple[int, list[logging.Handler], bool]:
@@ -89,7 +56,7 @@ def _restore(logger: logging.Logger, state: tuple[int, list[logging.Handler], bo
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
     """Every line written so far, the queued access lines too, parsed (a line that is not
     one JSON object fails)."""
-    flush_access()
+    access.flush_access()
     parsed = [orjson.loads(line) for line in buffer.getvalue().splitlines()]
     assert all(isinstance(line, dict) for line in parsed)
     return parsed

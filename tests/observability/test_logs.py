@@ -25,10 +25,11 @@ from sqlalchemy import Engine
 from foyer.db.engine import Database
 from foyer.jobs.queue import JobQueue
 from foyer.observability import access as access_module
+from foyer.observability.access import access
 from foyer.observability.context import RequestInfo
 from foyer.observability.logs import logging_config
 from foyer.settings import Settings
-from tests.observability.logcapture import access, captured_logs, lines
+from tests.observability.logcapture import captured_logs, lines
 
 CID = "5f6c0a3e2b9d4c6f8e1a7b3c9d2e4f60"
 
@@ -188,11 +189,11 @@ def test_the_access_template_renders_what_the_event_renders(
     assert fast_line == event
 
 
-def test_access_lines_are_written_by_the_journal_thread_in_order(request_cid: str) -> None:
+def test_access_lines_are_written_by_the_writer_thread_in_order(request_cid: str) -> None:
     with captured_logs() as buffer:
         for status in (200, 201, 404):
             access(info(route="/api/v1/config"), status, 0.001)
-        deadline = time.monotonic() + 10  # no flush here: the journal's next batch
+        deadline = time.monotonic() + 10  # no flush here: the writer's next batch
         while buffer.getvalue().count("\n") < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
         written = [orjson.loads(line) for line in buffer.getvalue().splitlines()]

@@ -24,10 +24,10 @@ from asgi_correlation_id import correlation_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foyer.observability.access import flush_access
+from foyer.observability.access import access, flush_access
 from foyer.observability.context import RequestInfo
 from foyer.observability.redaction import REDACTED, clean, scrub
-from tests.observability.logcapture import access, captured_logs, lines, strings
+from tests.observability.logcapture import captured_logs, lines, strings
 
 CID = "0d6f3c1ab2e94f5c8a7d6e5f4c3b2a19"
 
