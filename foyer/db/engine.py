@@ -28,6 +28,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
+from foyer.db.urgency import open_writes
 from foyer.settings import Settings
 
 SQLITE_PRAGMAS = (
@@ -190,6 +191,9 @@ class Database:
         self._writer_lock: AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         )
+        self._urgent: AbstractContextManager[Any] = (
+            open_writes if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def with_statement_timeout(self, ms: int) -> Database:
         """This database — its engine, listeners, writer lock and last `optimize` shared —
@@ -254,7 +258,13 @@ class Database:
         After the commit, and only then, the after-commit listeners get the notes the
         services left.
         """
-        with self._writer_lock, self.engine.connect().execution_options(foyer_write=True) as conn:
+        # SQLite: the lock's holder gets the interpreter's turns (foyer.db.urgency), not the
+        # threads queued for the lock.
+        with (
+            self._writer_lock,
+            self._urgent,
+            self.engine.connect().execution_options(foyer_write=True) as conn,
+        ):
             try:
                 with conn.begin():
                     if self.statement_timeout_ms is not None:
