@@ -10,7 +10,8 @@ waiting for the writer lock (docs/PERFORMANCE.md, "Writes under load").
 
 While a SQLite write transaction is open in this process, the switch interval is
 WRITE_SWITCH_SECONDS; when it ends it is put back. Measured side by side
-(docs/PERFORMANCE.md): the mixed session's p95 0.8–0.92× on SQLite. Not on PostgreSQL,
+(docs/PERFORMANCE.md): the mixed session's p95 0.79–0.92× on SQLite in 8 cells of 9 (1.20
+in one run's 50-client cell, on a loaded machine). Not on PostgreSQL,
 where no process lock serialises writers and some write is nearly always open: there
 the short interval only added switches (CPU per request 1.1–1.2×, throughput 0.85–1.0×).
 Lowering it for the whole process (0.5 or 1 ms) was measured before and not kept either:
