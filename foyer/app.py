@@ -137,7 +137,9 @@ def make_state(settings: Settings, database: Database) -> AppState:
     view_cache = ViewCache(
         database=database,
         cache=cache,
-        loop_stamps=LoopStamps(settings, database.engine, queries, metrics),
+        loop_stamps=LoopStamps(
+            settings, database.engine, queries, metrics, background=lambda: warmer.working
+        ),
         sources=sources,
         warmer=warmer,
     )

@@ -18,6 +18,22 @@ the pool, instead of one query per hit. Why not a NOTIFY of its own coming back,
 ordering PostgreSQL documents: NOTIFY takes a transaction id, and a fence per batch of
 hits would burn them by the thousand a second (forcing anti-wraparound vacuums).
 
+The fence is first waited for on the loop thread itself, for at most
+`INLINE_FENCE_SECONDS` (a local round trip takes ~0.1 ms; after one came back late, not
+for `INLINE_BACKOFF_SECONDS`): a hit awaiting it would be split over two or three turns
+of the loop, each behind every other client's work, which is what made PostgreSQL's hits
+slow under load. And while the loop thread waits, nothing else runs, which gives the
+inline fence a wider reach than its send time: every request whose code runs before the
+callback `_uncover`, scheduled just before the fence was sent, runs in a task created
+before the fence was sent, so from bytes read before it (uvicorn creates a request's task
+as it reads its headers). A task created later has its first step scheduled after
+`_uncover`, and the loop runs callbacks first in, first out (asyncio's and uvloop's
+alike). So a fence back on the loop covers the rest of its round of hits, however many:
+none of them awaits. A fence not back in time is finished asynchronously, and its read
+awaits it. Two cases await every fence, measured or reasoned in docs/SCALING.md: while
+requests work on the thread pool (the loop's turns are theirs), and with a task factory
+(which may run a task's first step before `_uncover`: a fence then covers only itself).
+
 When the feed cannot answer — not connected yet, its connection lost, a fence slower
 than `FENCE_TIMEOUT_SECONDS`, a scope never heard of — `read` says so and the caller
 reads the stamps from the database, as without a feed (`foyer.cache.loop`). The feed
@@ -35,13 +51,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import select
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import psycopg
 from cachetools import LRUCache
+from psycopg import pq
 
 from foyer.db.identity import SameDatabase
 
@@ -50,7 +70,7 @@ log = logging.getLogger("foyer.cache")
 CHANNEL = "foyer_stamps"
 #: No transaction id, no WAL: a round trip the backend answers after delivering what it
 #: was signalled for.
-FENCE = "SELECT 1"
+FENCE = b"SELECT 1"
 
 
 @dataclass(slots=True)
@@ -85,12 +105,28 @@ class StampFeed:
     #: A fence slower than this (PostgreSQL overloaded, a network stall) is given up:
     #: the waiting reads fall back to reading the stamps and the connection is renewed.
     FENCE_TIMEOUT_SECONDS = 1.0
+    #: How long the loop thread waits for a fence itself before awaiting it (module
+    #: docstring): ~10 local round trips. Blocking it longer would stall every request
+    #: for a PostgreSQL that is busy anyway; 0 awaits every fence.
+    INLINE_FENCE_SECONDS = 0.001
+    #: After a fence late on the loop thread, fences are awaited for this long: while
+    #: PostgreSQL is busy (a burst of writes), blocking on it would stall every request.
+    INLINE_BACKOFF_SECONDS = 0.05
     #: With no reads, a fence this often drains the socket and notices a dead connection.
     HEARTBEAT_SECONDS = 1.0
     RECONNECT_SECONDS = (0.05, 0.2, 1.0, 5.0)  # then every 5 s
 
-    def __init__(self, url: str, households: int = 20_000, same_as: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        households: int = 20_000,
+        same_as: str | None = None,
+        background: Callable[[], bool] | None = None,
+    ) -> None:
+        """`background`: whether the process's own threads are working (the warmer);
+        then, as while requests work on threads, fences are awaited."""
         self._url = url
+        self._background = background
         # FOYER_STAMP_FEED_URL: the main database's URL, whose identity the feed's must have.
         self._same_as = None if same_as is None else SameDatabase(same_as)
         self.refused = False  # it did not: the feed stays off for the process's life
@@ -104,7 +140,14 @@ class StampFeed:
         self._broken = asyncio.Event()  # set when a fence fails: reconnect now
         self._loop: asyncio.AbstractEventLoop | None = None
         self.fences = 0
+        self.inline_fences = 0  # of `fences`: back while the loop thread waited
+        self.inline_late = 0  # waited for on the loop thread, not back in time
+        self._inline_after = -math.inf  # no inline fence before (backing off)
         self.connects = 0
+        # True from an inline fence's return until `_uncover` runs (module docstring).
+        self._covered = False
+        self._reach = True  # may an inline fence cover its round (`_start`)
+        self._threads: anyio.CapacityLimiter | None = None
         self.last_fence_seconds = 0.0
         #: When the last fence back was sent (perf_counter) on the current connection.
         self._fenced_from = -math.inf
@@ -120,6 +163,8 @@ class StampFeed:
             "refused": self.refused,
             "connects": self.connects,
             "fences": self.fences,
+            "inline_fences": self.inline_fences,
+            "inline_late": self.inline_late,
             "last_fence_ms": round(self.last_fence_seconds * 1000, 3),
             "households": len(self._map),
             "sequence": self._seq,  # announcements heard, plus one per connect
@@ -138,11 +183,19 @@ class StampFeed:
         self._start()
         if self._conn is None:
             return None
-        if since is None or self._fenced_from < since:
-            try:
-                await self._fence()
-            except _FenceFailed:
-                return None
+        # `since` is a request's: without one (a caller's own write may have just committed
+        # on this thread) only a fence sent from here on will do.
+        covered = since is not None and (self._covered or self._fenced_from >= since)
+        if not covered:
+            inline = self._fence_inline(since is not None and self._reach)
+            if inline is not True:
+                if self._conn is None:
+                    return None  # the inline fence lost the connection
+                try:
+                    # Late, the inline fence (sent after `since`) still covers this read.
+                    await (self._fence() if inline is False else inline)
+                except _FenceFailed:
+                    return None
         entry = self._map.get(household_id)
         if entry is not None:
             known = entry.stamps
@@ -172,6 +225,12 @@ class StampFeed:
             if self._conn is not None:  # the old loop's (gone, or a test's): release it now
                 _finish(self._conn)
             self._loop, self._conn, self._waiters, self._fencing = loop, None, [], False
+            self._covered = False  # the old loop's `_uncover` will never run
+            # A task factory may run a task's first step inside `create_task` (Python
+            # 3.12's eager tasks), before `_uncover`: then a fence covers only itself.
+            self._reach = loop.get_task_factory() is None
+            # The thread pool requests hand their blocking work to (starlette's, anyio's).
+            self._threads = anyio.to_thread.current_default_thread_limiter()
             self._broken = asyncio.Event()
             self._task = loop.create_task(self._keep_connected(), name="foyer-stamp-feed")
 
@@ -221,6 +280,7 @@ class StampFeed:
         self._map.floor = self._seq
         self._broken.clear()
         self._fenced_from = -math.inf  # fences of the old connection cover nothing here
+        self._covered = False
         self._conn = conn
         if self.connects:
             log.info("stamp feed: connected again")
@@ -263,6 +323,50 @@ class StampFeed:
 
     # -- fences ------------------------------------------------------------------------
 
+    def _fence_inline(self, covered_after: bool) -> bool | asyncio.Future[None]:
+        """Send a fence and wait for it on the loop thread, up to INLINE_FENCE_SECONDS:
+        True when it is back (then, with `covered_after`, it covers this round of hits).
+        Not back in time, it is finished by `_send_fences`: a future done when it is.
+        False: none sent."""
+        conn, loop = self._conn, self._loop
+        if conn is None or loop is None or self._fencing or self.INLINE_FENCE_SECONDS <= 0:
+            return False  # a fence is out already (pgconn busy): await the next one
+        if (self._threads is not None and self._threads.borrowed_tokens) or (
+            self._background is not None and self._background()
+        ):
+            # Requests (writes, misses) or the warmer are working on threads: measured,
+            # fences waited for on the loop thread then made the writes' and misses'
+            # 95th percentile 12-24 % worse (docs/SCALING.md); awaited, the loop passes
+            # its turns to them meanwhile.
+            return False
+        started = time.perf_counter()
+        if started < self._inline_after:
+            return False  # the last one was late: PostgreSQL is busy, do not block on it
+        if covered_after:
+            # Scheduled before the fence is sent: everything scheduled later runs after it.
+            loop.call_soon(self._uncover)
+        try:
+            conn.pgconn.send_query(FENCE)
+            steps = _fence_steps(conn.pgconn)
+            waiting = _drive_inline(conn.pgconn, steps, started + self.INLINE_FENCE_SECONDS)
+        except psycopg.Error as exc:
+            self._lost(conn, exc)
+            return False
+        if waiting is not None:  # still out: finished asynchronously
+            self.inline_late += 1
+            self._inline_after = started + self.INLINE_BACKOFF_SECONDS
+            self._fencing = True
+            own = loop.create_future()
+            self._fencer = loop.create_task(self._send_fences((conn, started, steps, waiting), own))
+            return own
+        self._fenced(conn, started)
+        self.inline_fences += 1
+        self._covered = covered_after
+        return True
+
+    def _uncover(self) -> None:
+        self._covered = False
+
     async def _fence(self) -> None:
         """Return once a fence sent after this call came back."""
         assert self._loop is not None
@@ -273,33 +377,81 @@ class StampFeed:
             self._fencer = self._loop.create_task(self._send_fences())
         await waiter
 
-    async def _send_fences(self) -> None:
+    async def _send_fences(
+        self, out: _Out | None = None, own: asyncio.Future[None] | None = None
+    ) -> None:
+        """Send fences until no read waits for one; `out`: an inline fence to finish
+        first, for `own`, the read that sent it (the reads waiting meanwhile may have
+        arrived after it was sent: the next fence is theirs)."""
         try:
+            if out is not None:
+                assert own is not None
+                if not await self._finish_fence(*out, batch=(own,)):
+                    return
+                if not own.done():  # a read cancelled meanwhile is done
+                    own.set_result(None)
             while self._waiters:
                 batch, self._waiters = self._waiters, []
                 conn = self._conn
-                try:
-                    if conn is None:
-                        raise psycopg.OperationalError("stamp feed: not connected")
-                    started = time.perf_counter()
-                    async with asyncio.timeout(self.FENCE_TIMEOUT_SECONDS):
-                        await conn.execute(FENCE)
-                except (psycopg.Error, TimeoutError) as exc:
-                    self._lost(conn, exc)
-                    for waiter in (*batch, *self._waiters):
-                        if not waiter.done():
-                            waiter.set_exception(_FenceFailed())
-                    self._waiters = []
+                started = time.perf_counter()
+                if conn is None:
+                    self._failed(None, psycopg.OperationalError("stamp feed: not connected"))
                     return
-                self.fences += 1
-                self.last_fence_seconds = time.perf_counter() - started
-                if self._conn is conn:
-                    self._fenced_from = max(self._fenced_from, started)
+                steps = _fence_steps(conn.pgconn)
+                try:
+                    conn.pgconn.send_query(FENCE)
+                    waiting = _drive_inline(conn.pgconn, steps, started)  # not waiting
+                except psycopg.Error as exc:
+                    self._failed(conn, exc, batch)
+                    return
+                if waiting is None:  # back already
+                    self._fenced(conn, started)
+                elif not await self._finish_fence(conn, started, steps, waiting, batch):
+                    return
                 for waiter in batch:
                     if not waiter.done():  # a waiter cancelled meanwhile is done
                         waiter.set_result(None)
         finally:
             self._fencing = False
+
+    async def _finish_fence(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        started: float,
+        steps: _Steps,
+        waiting: int,
+        batch: Sequence[asyncio.Future[None]] = (),
+    ) -> bool:
+        """Wait for a fence sent at `started` (its `steps` now `waiting` for the socket):
+        True once it is back; else the connection is given up and every read waiting
+        for a fence falls back."""
+        assert self._loop is not None
+        try:
+            async with asyncio.timeout(self.FENCE_TIMEOUT_SECONDS):
+                await _drive_async(self._loop, conn.pgconn.socket, steps, waiting)
+        except (psycopg.Error, TimeoutError) as exc:
+            self._failed(conn, exc, batch)
+            return False
+        self._fenced(conn, started)
+        return True
+
+    def _fenced(self, conn: psycopg.AsyncConnection[Any], started: float) -> None:
+        self.fences += 1
+        self.last_fence_seconds = time.perf_counter() - started
+        if self._conn is conn:
+            self._fenced_from = max(self._fenced_from, started)
+
+    def _failed(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None,
+        exc: BaseException,
+        batch: Sequence[asyncio.Future[None]] = (),
+    ) -> None:
+        self._lost(conn, exc)
+        for waiter in (*batch, *self._waiters):
+            if not waiter.done():
+                waiter.set_exception(_FenceFailed())
+        self._waiters = []
 
     def _lost(self, conn: psycopg.AsyncConnection[Any] | None, exc: BaseException) -> None:
         if conn is not None and self._conn is conn:
@@ -331,8 +483,83 @@ class _FenceFailed(Exception):
     """The fence did not come back: the waiting reads fall back to the database."""
 
 
+# -- one fence on the wire -----------------------------------------------------------------
+#
+# Why by hand: psycopg's `execute` can only be awaited (or only blocked on) from start to
+# end; a fence is first waited for on the loop thread, then, if late, awaited. So it is
+# written here once, as the steps of libpq's asynchronous query protocol (`psycopg.pq`,
+# psycopg's public libpq layer), which a blocking and an awaiting driver both run.
+
+_Steps = Generator[int, None, None]
+_Out = tuple[psycopg.AsyncConnection[Any], float, _Steps, int]
+_READ, _WRITE = select.POLLIN, select.POLLOUT
+
+
+def _fence_steps(pgconn: pq.abc.PGconn) -> _Steps:
+    """After `send_query(FENCE)`: yield what the socket must be ready for, until the
+    fence's answer and the ready-for-query after it are in; then hand every notification
+    that came with them to the connection's handler (`StampFeed._heard`). Raises
+    psycopg.OperationalError when the connection fails or the fence does."""
+    while pgconn.flush():  # non-blocking (psycopg's async connections are): may be partial
+        yield _WRITE
+    while True:
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            yield _READ
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        if result is None:  # ready for the next query: every notification is in
+            break
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            message = result.error_message.decode(errors="replace").strip()
+            raise psycopg.OperationalError(f"stamp feed: fence failed: {message}")
+    while (notify := pgconn.notifies()) is not None:
+        if pgconn.notify_handler is not None:
+            pgconn.notify_handler(notify)
+
+
+def _drive_inline(pgconn: pq.abc.PGconn, steps: _Steps, deadline: float) -> int | None:
+    """Run `steps`, blocking the thread until `deadline` (perf_counter) at most: None when
+    they are done, else what they still wait for."""
+    poller = select.poll()  # not select.select: socket numbers may exceed FD_SETSIZE
+    fileno = pgconn.socket
+    for waiting in steps:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return waiting
+        poller.register(fileno, waiting)
+        ready = poller.poll(remaining * 1000)
+        poller.unregister(fileno)
+        if not ready:
+            return waiting
+    return None
+
+
+async def _drive_async(
+    loop: asyncio.AbstractEventLoop, fileno: int, steps: _Steps, waiting: int
+) -> None:
+    """Run `steps` to the end, awaiting the socket (first for `waiting`)."""
+    while True:
+        ready = loop.create_future()
+        watch = loop.add_reader if waiting == _READ else loop.add_writer
+        watch(fileno, _wake, ready)
+        try:
+            await ready
+        finally:
+            (loop.remove_reader if waiting == _READ else loop.remove_writer)(fileno)
+        try:
+            waiting = next(steps)
+        except StopIteration:
+            return
+
+
 def _finish(conn: psycopg.AsyncConnection[Any]) -> None:
     """Close the connection at once, without awaiting: from a `finally` of a cancelled
     task, or for a loop that is gone. (AsyncConnection.close does little more.)"""
     if not conn.closed:
         conn.pgconn.finish()
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():  # the socket may be seen ready twice before the waiter runs
+        ready.set_result(None)

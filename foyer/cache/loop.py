@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -54,7 +54,10 @@ class LoopStamps:
         main: Engine,
         queries: QueryMonitor | None = None,
         metrics: Metrics | None = None,
+        background: Callable[[], bool] | None = None,
     ) -> None:
+        """`background`: whether the process's own threads are working (the warmer),
+        for the stamp feed (`StampFeed`)."""
         self._settings = settings
         self._metrics = metrics
         self._sources: dict[str, Any] = {}
@@ -77,6 +80,7 @@ class LoopStamps:
                 settings.stamp_feed_households,
                 # Its own URL: the feed checks it reaches the main database.
                 same_as=url if settings.stamp_feed_url else None,
+                background=background,
             )
 
     async def read(

@@ -115,6 +115,12 @@ class Warmer:
                 self._pool_ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="foyer-warm")
             return self._pool_
 
+    @property
+    def working(self) -> bool:
+        """Warm-ups queued or running (read without the lock: a racy hint, for
+        `StampFeed`'s choice of how to wait for a fence)."""
+        return self._draining
+
     def queue_state(self) -> tuple[int, int]:
         """(warm-ups waiting, warm-ups dropped unrun since start): read by /metrics."""
         with self._lock:

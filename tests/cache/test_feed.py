@@ -10,13 +10,17 @@ PostgreSQL database of the test's own, migrated (the trigger is migration 0013).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
+from typing import Any
 
+import anyio.to_thread
 import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, delete
 
+from foyer.cache import feed as feed_module
 from foyer.cache.feed import CHANNEL, StampFeed, Token
 from foyer.cache.loop import LoopStamps
 from foyer.db.engine import read_connection
@@ -91,9 +95,15 @@ async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
-def _run(url: str, body: Callable[[StampFeed], Awaitable[None]]) -> None:
+def _run(
+    url: str,
+    body: Callable[[StampFeed], Awaitable[None]],
+    task_factory: Any = None,
+    background: Callable[[], bool] | None = None,
+) -> None:
     async def main() -> None:
-        feed = StampFeed(url.replace("postgresql+psycopg", "postgresql"))
+        asyncio.get_running_loop().set_task_factory(task_factory)
+        feed = StampFeed(url.replace("postgresql+psycopg", "postgresql"), background=background)
         feed.HEARTBEAT_SECONDS = 3600  # only the test's reads send fences: counts are exact
         try:
             assert await feed.read(1, ["budget"]) is None  # connecting: read the database
@@ -144,6 +154,154 @@ def test_a_read_after_the_fence_sees_every_committed_change(pg: tuple[str, Engin
             conn.execute(delete(household).where(household.c.id == hid))
         assert await feed.read(hid, scopes[:2]) == dict.fromkeys(scopes[:2], 0)
         assert feed.fences > 0
+
+    _run(url, body)
+
+
+@pytest.mark.postgres
+def test_an_inline_fence_covers_the_rest_of_its_round_and_no_later_task(
+    pg: tuple[str, Engine],
+) -> None:
+    """A fence waited for on the loop thread covers every hit run before `_uncover`, which
+    it scheduled before sending: those hits' tasks existed before it was sent. A task made
+    afterwards — from bytes read afterwards — gets a fence of its own."""
+    url, engine = pg
+    hid = make_user(engine).household_id
+
+    async def body(feed: StampFeed) -> None:
+        feed.INLINE_FENCE_SECONDS = 1.0  # always back in time, however busy the machine
+        await feed.read(hid, ["budget"])  # heard of it once (a Token), now known or learned
+        fences, inline = feed.fences, feed.inline_fences
+        assert await feed.read(hid, ["budget"], since=time.perf_counter()) is not None
+        assert (feed.fences, feed.inline_fences) == (fences + 1, inline + 1)
+        # Later in the same round — `since` after the fence was sent — no fence: covered.
+        for _ in range(5):
+            await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert feed.fences == fences + 1
+
+        # A write committed now, then a hit in a task made after it: that task's first
+        # step runs after `_uncover`, so it fences and sees the write.
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        later = asyncio.create_task(feed.read(hid, ["budget"], since=time.perf_counter()))
+        assert await later == _stored(engine, hid, ["budget"])
+        assert feed.fences == fences + 2
+        # Without `since` (a caller's own write may have just committed), never covered.
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        assert await feed.read(hid, ["budget"]) == _stored(engine, hid, ["budget"])
+        assert feed.fences == fences + 3
+
+    _run(url, body)
+
+
+@pytest.mark.postgres
+def test_no_inline_fence_while_requests_work_on_threads(pg: tuple[str, Engine]) -> None:
+    """While the request thread pool holds work (writes, misses), fences are awaited: the
+    loop keeps its turns for them (docs/SCALING.md measures why)."""
+    url, engine = pg
+    hid = make_user(engine).household_id
+
+    async def body(feed: StampFeed) -> None:
+        feed.INLINE_FENCE_SECONDS = 1.0
+        await feed.read(hid, ["budget"])
+        release = threading.Event()
+        working = asyncio.create_task(anyio.to_thread.run_sync(release.wait))
+        await _until(lambda: anyio.to_thread.current_default_thread_limiter().borrowed_tokens > 0)
+        try:
+            fences, inline = feed.fences, feed.inline_fences
+            with unit_of_work(engine) as conn:
+                stamps.renew(conn, hid, ["budget"])
+            known = await feed.read(hid, ["budget"], since=time.perf_counter())
+            assert known == _stored(engine, hid, ["budget"])
+            assert (feed.fences, feed.inline_fences) == (fences + 1, inline)
+        finally:
+            release.set()
+            await working
+        await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert feed.inline_fences == inline + 1  # the pool idle again: inline
+        # The process's own threads (the warmer) working: awaited too.
+        await asyncio.sleep(0)  # the next turn of the loop: the last fence covers no more
+        warming[0] = True
+        await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert (feed.fences, feed.inline_fences) == (fences + 3, inline + 1)
+        warming[0] = False
+        await asyncio.sleep(0)
+        await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert (feed.fences, feed.inline_fences) == (fences + 4, inline + 2)
+
+    warming = [False]
+    _run(url, body, background=lambda: warming[0])
+
+
+@pytest.mark.postgres
+def test_with_a_task_factory_an_inline_fence_covers_only_itself(pg: tuple[str, Engine]) -> None:
+    """A task factory may run a task's first step inside `create_task` (Python 3.12's
+    eager tasks), before `_uncover`: the round is not known to predate the fence."""
+    url, engine = pg
+    hid = make_user(engine).household_id
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    async def body(feed: StampFeed) -> None:
+        feed.INLINE_FENCE_SECONDS = 1.0
+        await feed.read(hid, ["budget"])
+        fences = feed.fences
+        for _ in range(5):
+            await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert feed.fences == fences + 5
+
+    _run(url, body, task_factory=factory)
+
+
+@pytest.mark.postgres
+def test_a_fence_late_on_the_loop_is_finished_asynchronously(
+    pg: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not back within INLINE_FENCE_SECONDS: the fence is awaited, reads stay exact, and
+    the reads that waited meanwhile share the next fence."""
+    url, engine = pg
+    hid = make_user(engine).household_id
+    steps = feed_module._fence_steps
+
+    def late(pgconn: Any) -> Generator[int, None, None]:
+        yield feed_module._READ  # "not yet", whatever the socket holds: never back inline
+        yield from steps(pgconn)
+
+    monkeypatch.setattr(feed_module, "_fence_steps", late)
+
+    async def body(feed: StampFeed) -> None:
+        feed.INLINE_FENCE_SECONDS = 1e-9
+        feed.INLINE_BACKOFF_SECONDS = 0.0  # try inline every time: late every time
+        await feed.read(hid, ["budget"])
+        fences, late = feed.fences, feed.inline_late
+        for _ in range(20):
+            with unit_of_work(engine) as conn:
+                stamps.renew(conn, hid, ["budget"])
+            known = await feed.read(hid, ["budget"], since=time.perf_counter())
+            assert known == _stored(engine, hid, ["budget"])
+        # Each read awaited the fence it sent inline: sent after it arrived, it covers it.
+        assert (feed.fences, feed.inline_late) == (fences + 20, late + 20)
+
+        # Backing off after a late one: no fence tried inline, the reads still exact.
+        feed.INLINE_BACKOFF_SECONDS = 3600.0
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        assert await feed.read(hid, ["budget"], since=time.perf_counter()) == _stored(
+            engine, hid, ["budget"]
+        )  # late inline: backing off from now
+        assert feed.inline_late == late + 21
+        # Concurrent reads share one fence, awaited, none of them tried inline.
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        arrived = time.perf_counter()
+        answers = await asyncio.gather(
+            *(feed.read(hid, ["budget"], since=arrived) for _ in range(10))
+        )
+        assert answers == [_stored(engine, hid, ["budget"])] * 10
+        assert (feed.fences, feed.inline_late) == (fences + 22, late + 21)
+        assert feed.status()["inline_fences"] == 0
 
     _run(url, body)
 
