@@ -43,7 +43,8 @@ announcements sent while it was away are lost. What it learns from those reads
 began: the read's value might be older than the announcement.
 
 Why by hand: psycopg gives the LISTEN connection and its notifications; the map, the
-fence and the fallback are foyer's consistency rules, which no library knows.
+fence and the fallback are foyer's consistency rules, which no library knows. One fence
+on the wire, waited for blocking or awaited: `foyer.cache.fence`.
 """
 
 from __future__ import annotations
@@ -51,9 +52,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import select
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,16 +61,16 @@ import anyio
 import anyio.to_thread
 import psycopg
 from cachetools import LRUCache
-from psycopg import pq
 
+from foyer.cache import fence
 from foyer.db.identity import SameDatabase
 
 log = logging.getLogger("foyer.cache")
 
 CHANNEL = "foyer_stamps"
-#: No transaction id, no WAL: a round trip the backend answers after delivering what it
-#: was signalled for.
-FENCE = b"SELECT 1"
+
+#: A fence sent and still out: its connection, when it was sent, its steps, what they wait for.
+_Out = tuple[psycopg.AsyncConnection[Any], float, fence.Steps, int]
 
 
 @dataclass(slots=True)
@@ -346,9 +346,9 @@ class StampFeed:
             # Scheduled before the fence is sent: everything scheduled later runs after it.
             loop.call_soon(self._uncover)
         try:
-            conn.pgconn.send_query(FENCE)
-            steps = _fence_steps(conn.pgconn)
-            waiting = _drive_inline(conn.pgconn, steps, started + self.INLINE_FENCE_SECONDS)
+            conn.pgconn.send_query(fence.FENCE)
+            steps = fence.steps(conn.pgconn)
+            waiting = fence.drive_inline(conn.pgconn, steps, started + self.INLINE_FENCE_SECONDS)
         except psycopg.Error as exc:
             self._lost(conn, exc)
             return False
@@ -397,10 +397,10 @@ class StampFeed:
                 if conn is None:
                     self._failed(None, psycopg.OperationalError("stamp feed: not connected"))
                     return
-                steps = _fence_steps(conn.pgconn)
+                steps = fence.steps(conn.pgconn)
                 try:
-                    conn.pgconn.send_query(FENCE)
-                    waiting = _drive_inline(conn.pgconn, steps, started)  # not waiting
+                    conn.pgconn.send_query(fence.FENCE)
+                    waiting = fence.drive_inline(conn.pgconn, steps, started)  # not waiting
                 except psycopg.Error as exc:
                     self._failed(conn, exc, batch)
                     return
@@ -418,7 +418,7 @@ class StampFeed:
         self,
         conn: psycopg.AsyncConnection[Any],
         started: float,
-        steps: _Steps,
+        steps: fence.Steps,
         waiting: int,
         batch: Sequence[asyncio.Future[None]] = (),
     ) -> bool:
@@ -428,7 +428,7 @@ class StampFeed:
         assert self._loop is not None
         try:
             async with asyncio.timeout(self.FENCE_TIMEOUT_SECONDS):
-                await _drive_async(self._loop, conn.pgconn.socket, steps, waiting)
+                await fence.drive_async(self._loop, conn.pgconn.socket, steps, waiting)
         except (psycopg.Error, TimeoutError) as exc:
             self._failed(conn, exc, batch)
             return False
@@ -483,83 +483,8 @@ class _FenceFailed(Exception):
     """The fence did not come back: the waiting reads fall back to the database."""
 
 
-# -- one fence on the wire -----------------------------------------------------------------
-#
-# Why by hand: psycopg's `execute` can only be awaited (or only blocked on) from start to
-# end; a fence is first waited for on the loop thread, then, if late, awaited. So it is
-# written here once, as the steps of libpq's asynchronous query protocol (`psycopg.pq`,
-# psycopg's public libpq layer), which a blocking and an awaiting driver both run.
-
-_Steps = Generator[int, None, None]
-_Out = tuple[psycopg.AsyncConnection[Any], float, _Steps, int]
-_READ, _WRITE = select.POLLIN, select.POLLOUT
-
-
-def _fence_steps(pgconn: pq.abc.PGconn) -> _Steps:
-    """After `send_query(FENCE)`: yield what the socket must be ready for, until the
-    fence's answer and the ready-for-query after it are in; then hand every notification
-    that came with them to the connection's handler (`StampFeed._heard`). Raises
-    psycopg.OperationalError when the connection fails or the fence does."""
-    while pgconn.flush():  # non-blocking (psycopg's async connections are): may be partial
-        yield _WRITE
-    while True:
-        pgconn.consume_input()
-        while pgconn.is_busy():
-            yield _READ
-            pgconn.consume_input()
-        result = pgconn.get_result()
-        if result is None:  # ready for the next query: every notification is in
-            break
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            message = result.error_message.decode(errors="replace").strip()
-            raise psycopg.OperationalError(f"stamp feed: fence failed: {message}")
-    while (notify := pgconn.notifies()) is not None:
-        if pgconn.notify_handler is not None:
-            pgconn.notify_handler(notify)
-
-
-def _drive_inline(pgconn: pq.abc.PGconn, steps: _Steps, deadline: float) -> int | None:
-    """Run `steps`, blocking the thread until `deadline` (perf_counter) at most: None when
-    they are done, else what they still wait for."""
-    poller = select.poll()  # not select.select: socket numbers may exceed FD_SETSIZE
-    fileno = pgconn.socket
-    for waiting in steps:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return waiting
-        poller.register(fileno, waiting)
-        ready = poller.poll(remaining * 1000)
-        poller.unregister(fileno)
-        if not ready:
-            return waiting
-    return None
-
-
-async def _drive_async(
-    loop: asyncio.AbstractEventLoop, fileno: int, steps: _Steps, waiting: int
-) -> None:
-    """Run `steps` to the end, awaiting the socket (first for `waiting`)."""
-    while True:
-        ready = loop.create_future()
-        watch = loop.add_reader if waiting == _READ else loop.add_writer
-        watch(fileno, _wake, ready)
-        try:
-            await ready
-        finally:
-            (loop.remove_reader if waiting == _READ else loop.remove_writer)(fileno)
-        try:
-            waiting = next(steps)
-        except StopIteration:
-            return
-
-
 def _finish(conn: psycopg.AsyncConnection[Any]) -> None:
     """Close the connection at once, without awaiting: from a `finally` of a cancelled
     task, or for a loop that is gone. (AsyncConnection.close does little more.)"""
     if not conn.closed:
         conn.pgconn.finish()
-
-
-def _wake(ready: asyncio.Future[None]) -> None:
-    if not ready.done():  # the socket may be seen ready twice before the waiter runs
-        ready.set_result(None)

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, delete
 
-from foyer.cache import feed as feed_module
+from foyer.cache import fence
 from foyer.cache.feed import CHANNEL, StampFeed, Token
 from foyer.cache.loop import LoopStamps
 from foyer.db.engine import read_connection
@@ -263,13 +263,13 @@ def test_a_fence_late_on_the_loop_is_finished_asynchronously(
     the reads that waited meanwhile share the next fence."""
     url, engine = pg
     hid = make_user(engine).household_id
-    steps = feed_module._fence_steps
+    steps = fence.steps
 
     def late(pgconn: Any) -> Generator[int, None, None]:
-        yield feed_module._READ  # "not yet", whatever the socket holds: never back inline
+        yield fence.READ  # "not yet", whatever the socket holds: never back inline
         yield from steps(pgconn)
 
-    monkeypatch.setattr(feed_module, "_fence_steps", late)
+    monkeypatch.setattr(fence, "steps", late)
 
     async def body(feed: StampFeed) -> None:
         feed.INLINE_FENCE_SECONDS = 1e-9
