@@ -134,6 +134,7 @@ class StampFeed:
         self._seq = 0  # announcements applied, in order
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._waiters: list[asyncio.Future[None]] = []
+        self._own: asyncio.Future[None] | None = None  # the read of a late inline fence
         self._fencing = False
         self._task: asyncio.Task[None] | None = None  # connecting, then heartbeats
         self._fencer: asyncio.Task[None] | None = None
@@ -146,7 +147,6 @@ class StampFeed:
         self.connects = 0
         # True from an inline fence's return until `_uncover` runs (module docstring).
         self._covered = False
-        self._reach = True  # may an inline fence cover its round (`_start`)
         self._threads: anyio.CapacityLimiter | None = None
         self.last_fence_seconds = 0.0
         #: When the last fence back was sent (perf_counter) on the current connection.
@@ -187,7 +187,7 @@ class StampFeed:
         # on this thread) only a fence sent from here on will do.
         covered = since is not None and (self._covered or self._fenced_from >= since)
         if not covered:
-            inline = self._fence_inline(since is not None and self._reach)
+            inline = self._fence_inline(covered_after=since is not None)
             if inline is not True:
                 if self._conn is None:
                     return None  # the inline fence lost the connection
@@ -225,10 +225,8 @@ class StampFeed:
             if self._conn is not None:  # the old loop's (gone, or a test's): release it now
                 _finish(self._conn)
             self._loop, self._conn, self._waiters, self._fencing = loop, None, [], False
+            self._own = None
             self._covered = False  # the old loop's `_uncover` will never run
-            # A task factory may run a task's first step inside `create_task` (Python
-            # 3.12's eager tasks), before `_uncover`: then a fence covers only itself.
-            self._reach = loop.get_task_factory() is None
             # The thread pool requests hand their blocking work to (starlette's, anyio's).
             self._threads = anyio.to_thread.current_default_thread_limiter()
             self._broken = asyncio.Event()
@@ -342,6 +340,9 @@ class StampFeed:
         started = time.perf_counter()
         if started < self._inline_after:
             return False  # the last one was late: PostgreSQL is busy, do not block on it
+        # A task factory may run a task's first step inside `create_task` (Python 3.12's
+        # eager tasks), before `_uncover`: then a fence covers only itself.
+        covered_after = covered_after and loop.get_task_factory() is None
         if covered_after:
             # Scheduled before the fence is sent: everything scheduled later runs after it.
             loop.call_soon(self._uncover)
@@ -356,8 +357,8 @@ class StampFeed:
             self.inline_late += 1
             self._inline_after = started + self.INLINE_BACKOFF_SECONDS
             self._fencing = True
-            own = loop.create_future()
-            self._fencer = loop.create_task(self._send_fences((conn, started, steps, waiting), own))
+            own = self._own = loop.create_future()
+            self._fencer = loop.create_task(self._send_fences((conn, started, steps, waiting)))
             return own
         self._fenced(conn, started)
         self.inline_fences += 1
@@ -377,25 +378,26 @@ class StampFeed:
             self._fencer = self._loop.create_task(self._send_fences())
         await waiter
 
-    async def _send_fences(
-        self, out: _Out | None = None, own: asyncio.Future[None] | None = None
-    ) -> None:
+    async def _send_fences(self, out: _Out | None = None) -> None:
         """Send fences until no read waits for one; `out`: an inline fence to finish
-        first, for `own`, the read that sent it (the reads waiting meanwhile may have
+        first, for `_own`, the read that sent it (the reads waiting meanwhile may have
         arrived after it was sent: the next fence is theirs)."""
+        batch: Sequence[asyncio.Future[None]] = ()
         try:
             if out is not None:
-                assert own is not None
-                if not await self._finish_fence(*out, batch=(own,)):
+                batch = () if self._own is None else (self._own,)
+                self._own = None
+                if not await self._finish_fence(*out, batch=batch):
                     return
-                if not own.done():  # a read cancelled meanwhile is done
-                    own.set_result(None)
+                for own in batch:
+                    if not own.done():  # a read cancelled meanwhile is done
+                        own.set_result(None)
             while self._waiters:
                 batch, self._waiters = self._waiters, []
                 conn = self._conn
                 started = time.perf_counter()
                 if conn is None:
-                    self._failed(None, psycopg.OperationalError("stamp feed: not connected"))
+                    self._failed(None, psycopg.OperationalError("stamp feed: not connected"), batch)
                     return
                 steps = fence.steps(conn.pgconn)
                 try:
@@ -411,6 +413,12 @@ class StampFeed:
                 for waiter in batch:
                     if not waiter.done():  # a waiter cancelled meanwhile is done
                         waiter.set_result(None)
+        except BaseException as exc:
+            # Cancelled (aclose), or anything unforeseen (then the connection, its fence
+            # perhaps still out, is renewed): no read may wait forever.
+            conn = None if isinstance(exc, asyncio.CancelledError) else self._conn
+            self._failed(conn, exc, batch)
+            raise
         finally:
             self._fencing = False
 
@@ -448,7 +456,8 @@ class StampFeed:
         batch: Sequence[asyncio.Future[None]] = (),
     ) -> None:
         self._lost(conn, exc)
-        for waiter in (*batch, *self._waiters):
+        own, self._own = self._own, None
+        for waiter in (*batch, *self._waiters, *(() if own is None else (own,))):
             if not waiter.done():
                 waiter.set_exception(_FenceFailed())
         self._waiters = []
@@ -468,6 +477,8 @@ class StampFeed:
             task.cancel()
         if loop is asyncio.get_running_loop():
             await asyncio.gather(*tasks, return_exceptions=True)  # cancelled: nothing to report
+        # A fencer cancelled before its first step ran no clean-up: its reads fall back.
+        self._failed(None, _FenceFailed())
         conn, self._conn = self._conn, None
         if conn is not None:  # its task never ran its `finally` (another loop's, gone)
             _finish(conn)

@@ -33,7 +33,10 @@ def steps(pgconn: pq.abc.PGconn) -> Steps:
     that came with them to the connection's handler (`StampFeed._heard`). Raises
     psycopg.OperationalError when the connection fails or the fence does."""
     while pgconn.flush():  # non-blocking (psycopg's async connections are): may be partial
-        yield WRITE
+        # libpq's rule: wait for either, and read what came, or the server may be blocked
+        # writing to us while we wait to write to it.
+        yield READ | WRITE
+        pgconn.consume_input()
     while True:
         pgconn.consume_input()
         while pgconn.is_busy():
@@ -73,12 +76,17 @@ async def drive_async(
     """Run `steps` to the end, awaiting the socket (first for `waiting`)."""
     while True:
         ready = loop.create_future()
-        watch = loop.add_reader if waiting == READ else loop.add_writer
-        watch(fileno, _wake, ready)
+        if waiting & READ:
+            loop.add_reader(fileno, _wake, ready)
+        if waiting & WRITE:
+            loop.add_writer(fileno, _wake, ready)
         try:
             await ready
         finally:
-            (loop.remove_reader if waiting == READ else loop.remove_writer)(fileno)
+            if waiting & READ:
+                loop.remove_reader(fileno)
+            if waiting & WRITE:
+                loop.remove_writer(fileno)
         try:
             waiting = next(steps)
         except StopIteration:

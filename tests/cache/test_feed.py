@@ -251,6 +251,16 @@ def test_with_a_task_factory_an_inline_fence_covers_only_itself(pg: tuple[str, E
         for _ in range(5):
             await feed.read(hid, ["budget"], since=time.perf_counter())
         assert feed.fences == fences + 5
+        # Taken away (and set again) while the feed runs: seen at the next fence.
+        asyncio.get_running_loop().set_task_factory(None)
+        for _ in range(5):
+            await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert feed.fences == fences + 6
+        await asyncio.sleep(0)
+        asyncio.get_running_loop().set_task_factory(factory)
+        for _ in range(5):
+            await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert feed.fences == fences + 11
 
     _run(url, body, task_factory=factory)
 
@@ -302,6 +312,79 @@ def test_a_fence_late_on_the_loop_is_finished_asynchronously(
         assert answers == [_stored(engine, hid, ["budget"])] * 10
         assert (feed.fences, feed.inline_late) == (fences + 22, late + 21)
         assert feed.status()["inline_fences"] == 0
+
+    _run(url, body)
+
+
+def _late_steps(monkeypatch: pytest.MonkeyPatch, fail: list[bool]) -> None:
+    """Fences never back inline; with `fail[0]`, failing once the answer came."""
+    steps = fence.steps
+
+    def late(pgconn: Any) -> Generator[int, None, None]:
+        yield fence.READ
+        if fail[0]:
+            raise psycopg.OperationalError("a fence failing on the wire")
+        yield from steps(pgconn)
+
+    monkeypatch.setattr(fence, "steps", late)
+
+
+@pytest.mark.postgres
+def test_a_late_fence_that_fails_sends_its_read_to_the_database(
+    pg: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read awaiting its late inline fence falls back (None: read the database), the
+    connection is renewed, and reads are exact again after it."""
+    url, engine = pg
+    hid = make_user(engine).household_id
+    fail = [True]
+    _late_steps(monkeypatch, fail)
+
+    async def body(feed: StampFeed) -> None:
+        feed.INLINE_FENCE_SECONDS = 1e-9
+        feed.INLINE_BACKOFF_SECONDS = 0.0
+        assert await feed.read(hid, ["budget"], since=time.perf_counter()) is None
+        assert feed.inline_late == 1
+        fail[0] = False
+        await _until(lambda: feed.live and feed.connects == 2)
+        await feed.read(hid, ["budget"])  # heard of it (a Token), now known or learned
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        known = await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert known == _stored(engine, hid, ["budget"])
+
+    _run(url, body)
+
+
+@pytest.mark.postgres
+def test_a_read_cancelled_or_closed_while_its_fence_is_late_leaves_none_waiting(
+    pg: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled, the read's fence still finishes and the next read is exact; closing the
+    feed (shutdown) while reads wait sends them to the database, none left hanging."""
+    url, engine = pg
+    hid = make_user(engine).household_id
+    _late_steps(monkeypatch, [False])
+
+    async def body(feed: StampFeed) -> None:
+        feed.INLINE_FENCE_SECONDS = 1e-9
+        feed.INLINE_BACKOFF_SECONDS = 0.0
+        await feed.read(hid, ["budget"])
+        cancelled = asyncio.create_task(feed.read(hid, ["budget"], since=time.perf_counter()))
+        await asyncio.sleep(0)  # it sent its fence and awaits it
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        with unit_of_work(engine) as conn:
+            stamps.renew(conn, hid, ["budget"])
+        known = await feed.read(hid, ["budget"], since=time.perf_counter())
+        assert known == _stored(engine, hid, ["budget"])
+
+        arrived = time.perf_counter()
+        reads = [asyncio.create_task(feed.read(hid, ["budget"], since=arrived)) for _ in range(3)]
+        await asyncio.sleep(0)  # the first awaits its late fence, the others the next one
+        await feed.aclose()
+        assert await asyncio.wait_for(asyncio.gather(*reads), 5) == [None, None, None]
 
     _run(url, body)
 
