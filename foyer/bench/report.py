@@ -248,8 +248,14 @@ def charts(cells: dict[Cell, dict[str, float]], out: Path) -> list[Path]:
             ("p95", "p95 latency (ms)", "latency"),
             ("throughput_rps", "throughput (req/s)", "throughput"),
         ):
+            # The legend goes below the panels, in as many rows as the width needs.
+            columns = min(len(targets), 2 * len(scenarios))
+            rows = -(-len(targets) // columns)
             fig, axes = plt.subplots(
-                1, len(scenarios), figsize=(4 * len(scenarios), 3.4), squeeze=False
+                1,
+                len(scenarios),
+                figsize=(max(6, 4 * len(scenarios)), 3.2 + 0.25 * rows),
+                squeeze=False,
             )
             for ax, scenario in zip(axes[0], scenarios, strict=True):
                 for target in targets:
@@ -269,10 +275,11 @@ def charts(cells: dict[Cell, dict[str, float]], out: Path) -> list[Path]:
                 ax.set_ylabel(label)
                 ax.grid(alpha=0.3)
             handles = [Line2D([], [], color=colour[t], marker="o", label=t) for t in targets]
-            fig.legend(handles=handles, loc="upper right", fontsize=8)
+            # Below the panels: in a corner it covered the last panel's title.
+            fig.legend(handles=handles, loc="lower center", ncol=columns, fontsize=8)
             note = " (dotted: p50)" if metric == "p95" else ""
             fig.suptitle(f"{label} vs concurrency, {size}{note}")
-            fig.tight_layout()
+            fig.tight_layout(rect=(0, 0.075 * rows, 1, 1))
             path = out / f"{name}-{size}.png"
             fig.savefig(path, dpi=90)
             plt.close(fig)
