@@ -389,9 +389,7 @@ class StampFeed:
                 self._own = None
                 if not await self._finish_fence(*out, batch=batch):
                     return
-                for own in batch:
-                    if not own.done():  # a read cancelled meanwhile is done
-                        own.set_result(None)
+                _release(batch)
             while self._waiters:
                 batch, self._waiters = self._waiters, []
                 conn = self._conn
@@ -402,7 +400,7 @@ class StampFeed:
                 steps = fence.steps(conn.pgconn)
                 try:
                     conn.pgconn.send_query(fence.FENCE)
-                    waiting = fence.drive_inline(conn.pgconn, steps, started)  # not waiting
+                    waiting = next(steps, None)  # up to its first wait, if any
                 except psycopg.Error as exc:
                     self._failed(conn, exc, batch)
                     return
@@ -410,9 +408,7 @@ class StampFeed:
                     self._fenced(conn, started)
                 elif not await self._finish_fence(conn, started, steps, waiting, batch):
                     return
-                for waiter in batch:
-                    if not waiter.done():  # a waiter cancelled meanwhile is done
-                        waiter.set_result(None)
+                _release(batch)
         except BaseException as exc:
             # Cancelled (aclose), or anything unforeseen (then the connection, its fence
             # perhaps still out, is renewed): no read may wait forever.
@@ -488,6 +484,12 @@ def _parse(line: str) -> tuple[int, str, int]:
     """One line of an announcement: "<household_id> <scope> <stamp>"."""
     household, scope, stamp = line.split(" ")
     return int(household), scope, int(stamp)
+
+
+def _release(waiters: Sequence[asyncio.Future[None]]) -> None:
+    for waiter in waiters:
+        if not waiter.done():  # a read cancelled meanwhile is done
+            waiter.set_result(None)
 
 
 class _FenceFailed(Exception):

@@ -265,6 +265,19 @@ def test_with_a_task_factory_an_inline_fence_covers_only_itself(pg: tuple[str, E
     _run(url, body, task_factory=factory)
 
 
+def _late_steps(monkeypatch: pytest.MonkeyPatch, fail: list[bool]) -> None:
+    """Fences never back inline; with `fail[0]`, failing once the answer came."""
+    steps = fence.steps
+
+    def late(pgconn: Any) -> Generator[int, None, None]:
+        yield fence.READ  # "not yet", whatever the socket holds: never back inline
+        if fail[0]:
+            raise psycopg.OperationalError("a fence failing on the wire")
+        yield from steps(pgconn)
+
+    monkeypatch.setattr(fence, "steps", late)
+
+
 @pytest.mark.postgres
 def test_a_fence_late_on_the_loop_is_finished_asynchronously(
     pg: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
@@ -273,13 +286,7 @@ def test_a_fence_late_on_the_loop_is_finished_asynchronously(
     the reads that waited meanwhile share the next fence."""
     url, engine = pg
     hid = make_user(engine).household_id
-    steps = fence.steps
-
-    def late(pgconn: Any) -> Generator[int, None, None]:
-        yield fence.READ  # "not yet", whatever the socket holds: never back inline
-        yield from steps(pgconn)
-
-    monkeypatch.setattr(fence, "steps", late)
+    _late_steps(monkeypatch, [False])
 
     async def body(feed: StampFeed) -> None:
         feed.INLINE_FENCE_SECONDS = 1e-9
@@ -314,19 +321,6 @@ def test_a_fence_late_on_the_loop_is_finished_asynchronously(
         assert feed.status()["inline_fences"] == 0
 
     _run(url, body)
-
-
-def _late_steps(monkeypatch: pytest.MonkeyPatch, fail: list[bool]) -> None:
-    """Fences never back inline; with `fail[0]`, failing once the answer came."""
-    steps = fence.steps
-
-    def late(pgconn: Any) -> Generator[int, None, None]:
-        yield fence.READ
-        if fail[0]:
-            raise psycopg.OperationalError("a fence failing on the wire")
-        yield from steps(pgconn)
-
-    monkeypatch.setattr(fence, "steps", late)
 
 
 @pytest.mark.postgres
