@@ -31,7 +31,7 @@ from foyer.bench.freshness import VIEWS, Login, view_path
 from foyer.bench.load import check_and_capture, run_wrk
 from foyer.bench.scenarios import Req
 from foyer.bench.server import ServerProcess
-from foyer.cache.feed import StampFeed, Token
+from foyer.cache.stamp_map import StampMap, Token
 from foyer.cache.store import make_entry
 from foyer.cache.views import VIEWS as CACHED_VIEWS
 from foyer.months import add_months
@@ -101,14 +101,14 @@ def cache_bytes(
 
 
 def feed_bytes(households: int, months: Sequence[str]) -> float:
-    """Bytes the stamp feed's map (foyer/cache/feed.py) holds per household, by tracemalloc:
+    """Bytes the stamp feed's map (foyer/cache/stamp_map.py) holds per household, by tracemalloc:
     `households` households, each with the scopes its first paint of `months` reads (its
     budget, and each month's totals and categories), learned as a fallback read teaches
     them. Scope names are built per household, as parsing announcements builds them."""
     gc.collect()
     tracemalloc.start()
     try:
-        feed = StampFeed("postgresql://unused/feed", households)
+        feed = StampMap(households)
         before = tracemalloc.get_traced_memory()[0]
         for household_id in range(households):
             scopes = [stamps.BUDGET]

@@ -2,7 +2,8 @@
 
 Every change of `data_stamp` is announced on the channel `foyer_stamps` by a trigger
 (migration 0013), in commit order. Each API process listens on one connection of its
-own and keeps what it hears in a bounded in-process map, `(household, scope) -> stamp`.
+own and keeps what it hears in a bounded in-process map, `(household, scope) -> stamp`
+(`foyer.cache.stamp_map`, with the rule that keeps it exact).
 
 Exact, not "usually fresh": hearing a change takes time, and a reader in this process
 may arrive after a write committed elsewhere but before its announcement got here. So a
@@ -44,7 +45,8 @@ began: the read's value might be older than the announcement.
 
 Why by hand: psycopg gives the LISTEN connection and its notifications; the map, the
 fence and the fallback are foyer's consistency rules, which no library knows. One fence
-on the wire, waited for blocking or awaited: `foyer.cache.fence`.
+on the wire, waited for blocking or awaited: `foyer.cache.fence`; the map:
+`foyer.cache.stamp_map`.
 """
 
 from __future__ import annotations
@@ -54,15 +56,14 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import anyio.to_thread
 import psycopg
-from cachetools import LRUCache
 
 from foyer.cache import fence
+from foyer.cache.stamp_map import StampMap, Token
 from foyer.db.identity import SameDatabase
 
 log = logging.getLogger("foyer.cache")
@@ -71,32 +72,6 @@ CHANNEL = "foyer_stamps"
 
 #: A fence sent and still out: its connection, when it was sent, its steps, what they wait for.
 _Out = tuple[psycopg.AsyncConnection[Any], float, fence.Steps, int]
-
-
-@dataclass(slots=True)
-class _Household:
-    seq: int  # the announcement count when this household last changed (or was learned)
-    stamps: dict[str, int] = field(default_factory=dict)
-
-
-class _Households(LRUCache[int, _Household]):
-    """The map, bounded by household; evicting one raises the floor under `learn`."""
-
-    def __init__(self, maxsize: int) -> None:
-        super().__init__(maxsize=maxsize)
-        self.floor = 0  # the highest `seq` of a household dropped from the map
-
-    def popitem(self) -> tuple[int, _Household]:
-        key, evicted = super().popitem()
-        self.floor = max(self.floor, evicted.seq)
-        return key, evicted
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """Taken before a fallback read: `learn` keeps its values only if still safe."""
-
-    seq: int
 
 
 class StampFeed:
@@ -130,8 +105,7 @@ class StampFeed:
         # FOYER_STAMP_FEED_URL: the main database's URL, whose identity the feed's must have.
         self._same_as = None if same_as is None else SameDatabase(same_as)
         self.refused = False  # it did not: the feed stays off for the process's life
-        self._map = _Households(households)
-        self._seq = 0  # announcements applied, in order
+        self.map = StampMap(households)
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._waiters: list[asyncio.Future[None]] = []
         self._own: asyncio.Future[None] | None = None  # the read of a late inline fence
@@ -166,8 +140,8 @@ class StampFeed:
             "inline_fences": self.inline_fences,
             "inline_late": self.inline_late,
             "last_fence_ms": round(self.last_fence_seconds * 1000, 3),
-            "households": len(self._map),
-            "sequence": self._seq,  # announcements heard, plus one per connect
+            "households": len(self.map),
+            "sequence": self.map.seq,  # announcements heard, plus one per connect
         }
 
     async def read(
@@ -196,24 +170,11 @@ class StampFeed:
                     await (self._fence() if inline is False else inline)
                 except _FenceFailed:
                     return None
-        entry = self._map.get(household_id)
-        if entry is not None:
-            known = entry.stamps
-            if all(scope in known for scope in scopes):
-                return {scope: known[scope] for scope in scopes}
-        return Token(self._seq)
+        return self.map.get(household_id, scopes)
 
     def learn(self, household_id: int, current: dict[str, int], token: Token) -> None:
-        """Stamps read from the database after `token` was taken: keep them when nothing
-        was announced for this household since (else they may be older than the map)."""
-        entry = self._map.get(household_id)
-        if entry is None:
-            if self._map.floor > token.seq:
-                return  # a household evicted since may have carried a newer announcement
-            self._map[household_id] = _Household(token.seq, dict(current))
-        elif entry.seq <= token.seq:
-            for scope, stamp in current.items():
-                entry.stamps.setdefault(scope, stamp)
+        """Stamps read from the database after `token` was taken (`StampMap.learn`)."""
+        self.map.learn(household_id, current, token)
 
     # -- the connection ---------------------------------------------------------------
 
@@ -273,9 +234,7 @@ class StampFeed:
             return False
         # Announcements sent before LISTEN were not heard: forget everything, and refuse
         # what reads begun before now would teach (their tokens are older).
-        self._map.clear()
-        self._seq += 1
-        self._map.floor = self._seq
+        self.map.forget()
         self._broken.clear()
         self._fenced_from = -math.inf  # fences of the old connection cover nothing here
         self._covered = False
@@ -300,24 +259,8 @@ class StampFeed:
                     return
 
     def _heard(self, notify: psycopg.Notify) -> None:
-        if notify.channel != CHANNEL:
-            return
-        self._seq += 1
-        try:
-            changes = [_parse(line) for line in notify.payload.splitlines()]
-        except ValueError:
-            # Not foyer's trigger speaking (someone else's NOTIFY on the channel): what it
-            # meant is unknown, so nothing known can be trusted — start afresh.
-            log.warning("stamp feed: unreadable announcement %r", notify.payload[:200])
-            self._map.clear()
-            self._map.floor = self._seq
-            return
-        for household_id, scope, stamp in changes:
-            entry = self._map.get(household_id)
-            if entry is None:
-                entry = self._map[household_id] = _Household(self._seq)
-            entry.seq = self._seq
-            entry.stamps[scope] = stamp
+        if notify.channel == CHANNEL:
+            self.map.heard(notify.payload)
 
     # -- fences ------------------------------------------------------------------------
 
@@ -478,12 +421,6 @@ class StampFeed:
         conn, self._conn = self._conn, None
         if conn is not None:  # its task never ran its `finally` (another loop's, gone)
             _finish(conn)
-
-
-def _parse(line: str) -> tuple[int, str, int]:
-    """One line of an announcement: "<household_id> <scope> <stamp>"."""
-    household, scope, stamp = line.split(" ")
-    return int(household), scope, int(stamp)
 
 
 def _release(waiters: Sequence[asyncio.Future[None]]) -> None:

@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, delete
 
 from foyer.cache import fence
-from foyer.cache.feed import CHANNEL, StampFeed, Token
+from foyer.cache.feed import CHANNEL, StampFeed
 from foyer.cache.loop import LoopStamps
+from foyer.cache.stamp_map import StampMap, Token
 from foyer.db.engine import read_connection
 from foyer.db.migrate import upgrade
 from foyer.db.schema import household
@@ -32,47 +33,54 @@ from tests.factories import make_user, unit_of_work
 from tests.helpers import create_pg_database, drop_pg_database, engine_for, pg_admin
 
 
-def _announce(feed: StampFeed, *lines: str) -> None:
-    feed._heard(psycopg.Notify(CHANNEL, "".join(f"{line}\n" for line in lines), 1))
+def _announce(stamps: StampMap, *lines: str) -> None:
+    stamps.heard("".join(f"{line}\n" for line in lines))
 
 
 def test_learn_keeps_a_read_only_when_nothing_was_announced_since() -> None:
-    feed = StampFeed("postgresql://unused")
-    token = Token(feed._seq)
-    feed.learn(1, {"budget": 5}, token)
-    assert feed._map[1].stamps == {"budget": 5}
+    known = StampMap()
+    token = Token(known.seq)
+    known.learn(1, {"budget": 5}, token)
+    assert known.stamps(1) == {"budget": 5}
+    assert known.get(1, ["budget"]) == {"budget": 5}
 
-    late = Token(feed._seq)
-    _announce(feed, "2 budget 9")  # announced after the read began: the read may be older
-    feed.learn(2, {"budget": 3, "2025-01": 4}, late)
-    assert feed._map[2].stamps == {"budget": 9}
+    late = known.get(2, ["budget"])  # not known: the token a fallback read takes
+    assert late == Token(known.seq)
+    _announce(known, "2 budget 9")  # announced after the read began: the read may be older
+    assert isinstance(late, Token)
+    known.learn(2, {"budget": 3, "2025-01": 4}, late)
+    assert known.stamps(2) == {"budget": 9}
+    assert isinstance(known.get(2, ["budget", "2025-01"]), Token)  # a scope never heard of
 
-    _announce(feed, "1 budget 7")
-    feed.learn(1, {"budget": 5}, late)  # never overwrites what was heard
-    assert feed._map[1].stamps == {"budget": 7}
+    _announce(known, "1 budget 7")
+    known.learn(1, {"budget": 5}, late)  # never overwrites what was heard
+    assert known.stamps(1) == {"budget": 7}
 
 
 def test_an_evicted_household_raises_the_floor_under_learn() -> None:
-    feed = StampFeed("postgresql://unused", households=2)
-    token = Token(feed._seq)
-    _announce(feed, "1 budget 11")
-    _announce(feed, "2 budget 12")
-    _announce(feed, "3 budget 13")  # evicts household 1, whose announcement came after token
-    assert 1 not in feed._map
-    feed.learn(1, {"budget": 10}, token)  # might be older than the evicted announcement
-    assert 1 not in feed._map
-    feed.learn(4, {"budget": 14}, Token(feed._seq))  # a read begun after: safe
-    assert feed._map[4].stamps == {"budget": 14}
+    known = StampMap(households=2)
+    token = Token(known.seq)
+    _announce(known, "1 budget 11")
+    _announce(known, "2 budget 12")
+    _announce(known, "3 budget 13")  # evicts household 1, whose announcement came after token
+    assert known.stamps(1) is None
+    known.learn(1, {"budget": 10}, token)  # might be older than the evicted announcement
+    assert known.stamps(1) is None
+    known.learn(4, {"budget": 14}, Token(known.seq))  # a read begun after: safe
+    assert known.stamps(4) == {"budget": 14}
 
 
 def test_an_unreadable_announcement_forgets_everything() -> None:
     feed = StampFeed("postgresql://unused")
-    token = Token(feed._seq)
-    _announce(feed, "1 budget 7")
+    token = Token(feed.map.seq)
+    feed._heard(psycopg.Notify(CHANNEL, "1 budget 7\n", 1))
+    assert feed.map.stamps(1) == {"budget": 7}
+    feed._heard(psycopg.Notify("another_channel", "1 budget 8\n", 1))  # not ours: ignored
+    assert feed.map.stamps(1) == {"budget": 7}
     feed._heard(psycopg.Notify(CHANNEL, "not foyer's", 2))
-    assert len(feed._map) == 0
+    assert len(feed.map) == 0
     feed.learn(1, {"budget": 5}, token)  # a read begun before cannot be trusted either
-    assert len(feed._map) == 0
+    assert len(feed.map) == 0
 
 
 # -- against PostgreSQL --------------------------------------------------------------------
