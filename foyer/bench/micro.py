@@ -7,6 +7,10 @@
   construction (half the rows skipped them) and it is dropped at the end.
 - `page_depth`: a keyset page far into a listing against the first page, on a cached
   bench dataset (read only).
+- `contended_writes` (PostgreSQL): threads writing one row each per unit of work into the
+  same household's month — the same hot aggregate rows — while another thread keeps the
+  interpreter busy, as a server's event loop does; the write's tail (`foyer.db.tail`: the
+  aggregates and the COMMIT in one round trip) against the COMMIT sent alone, alternating.
 
 Timed with perf_counter around the service call, inside its transaction: no HTTP, so the
 figures isolate the database work.
@@ -14,11 +18,13 @@ figures isolate the database work.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +35,7 @@ from sqlalchemy import Engine, func, select
 
 from foyer.auth.service import ensure_household
 from foyer.bench.datasets import END_MONTH, _pg_url, ensure_dataset, pg_admin_url
+from foyer.db import tail
 from foyer.db.engine import Database, analyze, make_engine, read_connection
 from foyer.db.migrate import upgrade
 from foyer.db.schema import bank_transaction as t
@@ -47,7 +54,7 @@ Inserter = Callable[..., list[int]]
 MODES: dict[str, Inserter] = {"plain": store_rows, "aggregates": insert_rows}
 
 
-def _scratch(db: str) -> tuple[Engine, Callable[[], None]]:
+def _scratch(db: str, pool_size: int = 5) -> tuple[Engine, Callable[[], None]]:
     if db == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="foyer-writes-"))
         engine = make_engine(Settings(database_url=f"sqlite:///{folder / 'w.db'}", _env_file=None))
@@ -63,7 +70,8 @@ def _scratch(db: str) -> tuple[Engine, Callable[[], None]]:
     with psycopg.connect(pg_admin_url(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-    engine = make_engine(Settings(database_url=_pg_url(name), _env_file=None))
+    settings = Settings(database_url=_pg_url(name), db_pool_size=pool_size, _env_file=None)
+    engine = make_engine(settings)
 
     def drop_pg() -> None:
         engine.dispose()
@@ -130,6 +138,63 @@ def write_cost(
             "single": single_out,
             "single_ratio": single_out["aggregates"]["median_s"] / single_out["plain"]["median_s"],
         }
+    finally:
+        drop()
+
+
+def contended_writes(
+    db: str, *, writers: int = 8, seconds: float = 3.0, rounds: int = 3, busy: bool = True
+) -> dict[str, Any]:
+    """Writes per second and latency of `writers` threads inserting into one month, the
+    tail joined to the COMMIT against separate, alternating, medians of `rounds`."""
+    engine, drop = _scratch(db, pool_size=writers + 2)
+    try:
+        upgrade(engine)
+        database = Database(engine)
+        with database.unit_of_work() as conn:
+            household_id = ensure_household(conn, name="contended")
+        created = dt.datetime.now(dt.UTC)
+        rows, tags = month_rows(random.Random(5), END_MONTH, 1, created)  # noqa: S311
+
+        def run(joined: bool) -> tuple[float, float, float]:
+            times: list[float] = []
+            until = time.perf_counter() + seconds
+
+            def write() -> None:
+                while time.perf_counter() < until:
+                    started = time.perf_counter()
+                    with database.unit_of_work() as conn:
+                        insert_rows(conn, household_id=household_id, rows=rows, tags=tags)
+                    times.append(time.perf_counter() - started)
+
+            def spin() -> None:  # pure Python, as the event loop between its awaits
+                while time.perf_counter() < until:
+                    sum(range(2_000))
+
+            threads = [threading.Thread(target=write) for _ in range(writers)]
+            threads += [threading.Thread(target=spin)] if busy else []
+            with contextlib.nullcontext() if joined else tail.separate_commits():
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+            times.sort()
+            return len(times) / seconds, times[len(times) // 2], times[int(len(times) * 0.95)]
+
+        results: dict[str, list[tuple[float, float, float]]] = {"joined": [], "separate": []}
+        for round_ in range(rounds):
+            for mode in ("joined", "separate") if round_ % 2 == 0 else ("separate", "joined"):
+                results[mode].append(run(mode == "joined"))
+        out: dict[str, Any] = {"db": db, "writers": writers, "busy": busy, "seconds": seconds}
+        for mode, runs in results.items():
+            out[mode] = {
+                "writes_per_s": statistics.median(r[0] for r in runs),
+                "p50_ms": statistics.median(r[1] for r in runs) * 1000,
+                "p95_ms": statistics.median(r[2] for r in runs) * 1000,
+            }
+        for key in ("writes_per_s", "p50_ms", "p95_ms"):
+            out[f"{key}_ratio"] = out["joined"][key] / out["separate"][key]
+        return out
     finally:
         drop()
 

@@ -282,6 +282,31 @@ def mixed(ctx: Context, *, size: int = 400, seed: int = 11) -> Scenario:
     )
 
 
+def writes(ctx: Context, *, size: int = 200, seed: int = 13) -> Scenario:
+    """The mixed session's writes alone: what a write costs when writes queue on the same
+    month's aggregate rows (docs/PERFORMANCE.md, "The write's tail")."""
+    rng = random.Random(seed)  # noqa: S311 (reproducible load, not security)
+    reqs: list[Req] = []
+    for i in range(size):
+        if i % 2:
+            ids = ctx.transaction_ids or [0]
+            body = orjson.dumps({"tags": [rng.choice(["bench-a", "bench-b"])]})
+            reqs.append(
+                Req("PATCH", f"/api/v1/transactions/{rng.choice(ids)}", ctx.tokens[0], body)
+            )
+        else:
+            reqs.append(
+                Req("POST", "/api/v1/transactions", ctx.tokens[0], orjson.dumps(NEW_TRANSACTION))
+            )
+    return Scenario(
+        "writes",
+        "Writes only, into one household's month: half PATCH of a row's tags, half inserts "
+        "(the mixed session's two writes).",
+        reqs,
+        read_only=False,
+    )
+
+
 BUILDERS: dict[str, Callable[[Context], Scenario]] = {
     "summary": summary,
     "hierarchy": hierarchy,
@@ -293,4 +318,5 @@ BUILDERS: dict[str, Callable[[Context], Scenario]] = {
     "couples_month": couples_month,
     "transactions": transactions,
     "mixed": mixed,
+    "writes": writes,
 }

@@ -1,6 +1,7 @@
 """`foyer bench --micro`: run the in-process micro-benchmarks and write their report.
 
-Aggregate write cost and keyset page depth, measured by `foyer.bench.micro`; this module
+Aggregate write cost, keyset page depth and (PostgreSQL) writes contending for one
+month's aggregate rows, measured by `foyer.bench.micro`; this module
 only runs them over the chosen databases and sizes and writes micro.json and micro.md.
 """
 
@@ -14,7 +15,7 @@ from foyer.cli.common import console
 def run_micro(dbs: list[str], sizes: list[str], folder: Path, command: str) -> None:
     import orjson
 
-    from foyer.bench.micro import page_depth, write_cost
+    from foyer.bench.micro import contended_writes, page_depth, write_cost
 
     folder.mkdir(parents=True, exist_ok=True)
     writes, pages = [], []
@@ -62,8 +63,30 @@ def run_micro(dbs: list[str], sizes: list[str], folder: Path, command: str) -> N
                     f"| {row['deep_page']:,} | {row['first_ms']:.2f} | {row['deep_ms']:.2f} "
                     f"| {row['ratio']:.2f} |"
                 )
+    contended = [contended_writes(db) for db in dbs if db == "postgresql"]
+    if contended:
+        lines += [
+            "",
+            "## Writes into one month, the COMMIT joined to the aggregates (PostgreSQL)",
+            "",
+            "8 threads, one row per unit of work into the same month (the same aggregate "
+            "rows), one more thread keeping the interpreter busy; `foyer.db.tail` against "
+            "the COMMIT sent alone, alternating, medians of 3 runs of 3 s.",
+            "",
+            "| writes/s joined | writes/s separate | ratio | p50 ms joined / separate "
+            "| p95 ms joined / separate |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for row in contended:
+            joined, separate = row["joined"], row["separate"]
+            lines.append(
+                f"| {joined['writes_per_s']:,.0f} | {separate['writes_per_s']:,.0f} "
+                f"| {row['writes_per_s_ratio']:.2f} "
+                f"| {joined['p50_ms']:.1f} / {separate['p50_ms']:.1f} "
+                f"| {joined['p95_ms']:.1f} / {separate['p95_ms']:.1f} |"
+            )
     report = "\n".join(lines) + "\n"
-    data = {"command": command, "writes": writes, "pages": pages}
+    data = {"command": command, "writes": writes, "pages": pages, "contended": contended}
     (folder / "micro.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
     (folder / "micro.md").write_text(report)
     console.print(report, markup=False, highlight=False, soft_wrap=True)

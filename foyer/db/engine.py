@@ -28,6 +28,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
+from foyer.db import tail
 from foyer.db.urgency import open_writes
 from foyer.settings import Settings
 
@@ -126,6 +127,7 @@ def make_engine(
         pool["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
     engine = create_engine(settings.database_url, pool_pre_ping=True, pool_recycle=1800, **pool)
     event.listen(engine, "handle_error", _on_pg_error)
+    event.listen(engine, "before_execute", tail.before_execute)
     return engine
 
 
@@ -256,7 +258,8 @@ class Database:
         The one place foyer commits (cosmicpython's unit of work): services receive the
         connection and never commit themselves, so a multi-step write is all or nothing.
         After the commit, and only then, the after-commit listeners get the notes the
-        services left.
+        services left. PostgreSQL: the COMMIT goes with the aggregates' statements, one
+        round trip (`foyer.db.tail`).
         """
         # SQLite: the lock's holder gets the interpreter's turns (foyer.db.urgency), not the
         # threads queued for the lock.
@@ -265,13 +268,21 @@ class Database:
             self._urgent,
             self.engine.connect().execution_options(foyer_write=True) as conn,
         ):
+            conn.info[tail.ALLOWED] = True
             try:
                 with conn.begin():
                     if self.statement_timeout_ms is not None:
                         set_statement_timeout(conn, self.statement_timeout_ms)
-                    yield conn
+                    try:
+                        yield conn
+                    except BaseException as exc:
+                        tail.abandon(conn, exc)
+                        raise
+                    tail.commit(conn)
             finally:
-                # conn.info lives with the pooled DBAPI connection: never leave notes behind.
+                # conn.info lives with the pooled DBAPI connection: never leave notes (nor
+                # the tail's permission) behind.
+                conn.info.pop(tail.ALLOWED, None)
                 notes: Notes = conn.info.pop(NOTES, set())
         if notes:
             for after in self._after_commit:

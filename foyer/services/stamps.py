@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from foyer.db import tail
 from foyer.db.engine import note
 from foyer.db.schema import data_stamp
 
@@ -131,6 +132,7 @@ def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str
     # On the driver's cursor, inside the connection's own transaction (and snapshot):
     # building and executing the Core statement cost 115 µs, the driver call 7 µs, and
     # this runs on every cached request.
+    tail.settle(conn)  # the driver's own cursor: no `before_execute` closes a write's tail
     return read_dbapi(conn.connection.dbapi_connection, conn.dialect.name, household_id, scopes)
 
 

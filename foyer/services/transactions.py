@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
+from foyer.db import tail
 from foyer.db.schema import bank_transaction as t
 from foyer.db.schema import split_original, transaction_tag
 from foyer.read.transactions import ROW_COLUMNS, StoredRow, Written, sorted_tags, tags_of
@@ -84,7 +85,9 @@ def _copy_rows(
     plain executemany of tuples on SQLite are 3–10x faster than Core's per-row parameter
     processing, and `demo` must load a million rows in well under a minute.
     """
-    # The driver's own connection (sqlite3 or psycopg), inside SQLAlchemy's transaction.
+    # The driver's own connection (sqlite3 or psycopg), inside SQLAlchemy's transaction;
+    # an earlier batch's aggregates (`foyer.db.tail`) awaited first: COPY cannot pipeline.
+    tail.settle(conn)
     raw: Any = conn.connection.dbapi_connection
     assert raw is not None
     names = ", ".join(columns)
@@ -127,21 +130,46 @@ def store_rows(
     delta also counts the split row out) and the write-cost benchmark (its baseline) call it."""
     if not rows:
         return []
-    ids = _allocate_ids(conn, len(rows))
-    _copy_rows(
-        conn,
-        "bank_transaction",
-        _INSERT_COLUMNS,
-        ((new_id, household_id, *row) for new_id, row in zip(ids, rows, strict=True)),
-    )
+    if len(rows) == 1 and conn.dialect.name == "postgresql":
+        ids = [_insert_one(conn, household_id, rows[0])]
+    else:
+        ids = _allocate_ids(conn, len(rows))
+        _copy_rows(
+            conn,
+            "bank_transaction",
+            _INSERT_COLUMNS,
+            ((new_id, household_id, *row) for new_id, row in zip(ids, rows, strict=True)),
+        )
     tag_rows = [
-        (new_id, household_id, tag)
+        {"transaction_id": new_id, "household_id": household_id, "tag": tag}
         for new_id, row_tags in zip(ids, tags, strict=True)
         for tag in row_tags
     ]
-    if tag_rows:
-        _copy_rows(conn, "transaction_tag", ("transaction_id", "household_id", "tag"), tag_rows)
+    if len(tag_rows) > _PIPELINED_TAGS_MAX or conn.dialect.name != "postgresql":
+        _copy_rows(
+            conn,
+            "transaction_tag",
+            ("transaction_id", "household_id", "tag"),
+            ((tag["transaction_id"], household_id, tag["tag"]) for tag in tag_rows),
+        )
+    elif tag_rows:
+        # A few: pipelined, sent with the aggregates and the COMMIT (foyer.db.tail).
+        with tail.sending(conn):
+            conn.execute(transaction_tag.insert(), tag_rows)
     return ids
+
+
+#: Up to this many tags go in with the write's tail; more, by COPY.
+_PIPELINED_TAGS_MAX = 64
+
+
+def _insert_one(conn: Connection, household_id: int, row: NewRow) -> int:
+    """PostgreSQL, one row (a single create): INSERT … RETURNING id, one round trip where
+    reserving the id and a COPY take two or three — each, under load, a wait for the
+    interpreter's lock (docs/PERFORMANCE.md, "The write's tail")."""
+    values = dict(zip(NEW_ROW_COLUMNS, row, strict=True))
+    query = t.insert().values(household_id=household_id, **values).returning(t.c.id)
+    return int(conn.execute(query).scalar_one())
 
 
 def insert_transactions(
@@ -204,20 +232,23 @@ def update_transaction(
     before, shown = locked
     columns = changes.columns()
     tags = changes.tags
-    if columns:
-        conn.execute(t.update().where(t.c.id == transaction_id).values(**columns))
-    if tags is not None:
-        conn.execute(
-            transaction_tag.delete().where(transaction_tag.c.transaction_id == transaction_id)
-        )
-        if tags:
+    # Statements that return nothing: pipelined, sent with the aggregates and the COMMIT
+    # in one round trip on PostgreSQL (foyer.db.tail).
+    with tail.sending(conn):
+        if columns:
+            conn.execute(t.update().where(t.c.id == transaction_id).values(**columns))
+        if tags is not None:
             conn.execute(
-                transaction_tag.insert(),
-                [
-                    {"transaction_id": transaction_id, "household_id": household_id, "tag": tag}
-                    for tag in tags
-                ],
+                transaction_tag.delete().where(transaction_tag.c.transaction_id == transaction_id)
             )
+            if tags:
+                conn.execute(
+                    transaction_tag.insert(),
+                    [
+                        {"transaction_id": transaction_id, "household_id": household_id, "tag": tag}
+                        for tag in tags
+                    ],
+                )
     after = replace(before, **columns)
     if tags is not None:
         after = replace(after, tags=tuple(tags))
@@ -246,8 +277,10 @@ def delete_transaction(conn: Connection, *, household_id: int, transaction_id: i
     if locked is None:
         return False
     before = locked[0]
-    # Tags go with it: ON DELETE CASCADE (foreign keys are on in SQLite too).
-    conn.execute(t.delete().where(t.c.id == transaction_id))
+    # Tags go with it: ON DELETE CASCADE (foreign keys are on in SQLite too). Pipelined
+    # with the aggregates and the COMMIT on PostgreSQL (foyer.db.tail).
+    with tail.sending(conn):
+        conn.execute(t.delete().where(t.c.id == transaction_id))
     delta = aggregates.Delta()
     delta.add(before, -1)
     aggregates.apply(conn, delta)

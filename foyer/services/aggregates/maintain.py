@@ -11,13 +11,13 @@ have changed (two index seeks per group).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from foyer.db import tail
 from foyer.db.schema import MONTH_COLUMNS, agg_category, agg_label, agg_month, agg_tag
 from foyer.db.schema import bank_transaction as t
 from foyer.services import stamps
@@ -113,6 +113,10 @@ def apply(conn: Connection, delta: Delta) -> None:
     alone: the same row left and re-entered it, its min/max too (`Delta.scopes`), so it is
     unchanged — and writing it would only lock it until the commit, the hot row every
     other write of that month queues on (a retag locked the month's totals for nothing).
+
+    PostgreSQL: the statements are pipelined, one round trip; inside a unit of work they
+    share it with the COMMIT (`foyer.db.tail`), so the hot rows are held for no client
+    round trip at all.
     """
     if not delta:
         return
@@ -123,7 +127,7 @@ def apply(conn: Connection, delta: Delta) -> None:
         agg_tag: {k: p for k, p in delta.tag.items() if every or any(p)},
         agg_label: {k: p for k, p in delta.label.items() if every or any(p)},
     }
-    with _pipeline(conn):
+    with tail.sending(conn):
         _upsert(conn, agg_month, _rows(agg_month, groups[agg_month], MONTH_COLUMNS))
         category_names = ("count", "total_cents", "low_cents", "high_cents")
         _upsert(conn, agg_category, _rows(agg_category, groups[agg_category], category_names))
@@ -133,24 +137,6 @@ def apply(conn: Connection, delta: Delta) -> None:
         # Last, after every aggregate: the same lock order for every writer, and the
         # stamps' rows (which every write of the month renews) locked for the shortest time.
         stamps.renew_households(conn, delta.scopes())
-
-
-@contextmanager
-def _pipeline(conn: Connection) -> Iterator[None]:
-    """PostgreSQL: the block's statements sent together and their results awaited once
-    (psycopg's pipeline mode; none of them returns rows). Once the first upsert holds the
-    month's hot rows, every round trip after it is time other writes of the month queue:
-    one round trip instead of one per statement (what it saves under load:
-    docs/PERFORMANCE.md, "Writes under load"). An error comes out of the pipeline's sync
-    as the driver's own, as from `_copy_rows`' COPY: the API answers those too (a
-    cancelled statement, psycopg's QueryCanceled, is a 503: foyer.api.guards).
-    """
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    raw: Any = conn.connection.dbapi_connection
-    with raw.pipeline():
-        yield
 
 
 def _shrink(conn: Connection, shrunk: Iterable[tuple[Table, tuple[Any, ...]]]) -> None:
