@@ -103,6 +103,7 @@ class Warmer:
         self._pool_: ThreadPoolExecutor | None = None
         self._pending: OrderedDict[WarmJob, None] = OrderedDict()  # oldest first
         self._draining = False  # a `_drain` is queued or running on the worker
+        self._starting = False  # `at_start`'s warm-up is queued or running on the worker
         # household -> its recent views (LRU); households themselves LRU-bounded.
         self._recent: LRUCache[int, LRUCache[WarmJob, None]] = LRUCache(maxsize=10_000)
         self._lock = threading.Lock()  # shared by request threads and the worker
@@ -119,7 +120,7 @@ class Warmer:
     def working(self) -> bool:
         """Warm-ups queued or running (read without the lock: a racy hint, for
         `StampFeed`'s choice of how to wait for a fence)."""
-        return self._draining
+        return self._draining or self._starting
 
     def queue_state(self) -> tuple[int, int]:
         """(warm-ups waiting, warm-ups dropped unrun since start): read by /metrics."""
@@ -208,9 +209,16 @@ class Warmer:
     def at_start(self, households: int) -> None:
         if not self.cache.enabled or households <= 0:
             return
+        self._starting = True
         self._pool.submit(self._warm_active, households)
 
     def _warm_active(self, households: int) -> None:
+        try:
+            self._warm_busiest(households)
+        finally:
+            self._starting = False
+
+    def _warm_busiest(self, households: int) -> None:
         today = this_month()
         months = (today, previous_month(today))
         with self.database.read() as conn:
@@ -267,4 +275,4 @@ class Warmer:
             pool.shutdown(wait=True, cancel_futures=True)
         with self._lock:  # a cancelled drain never ran: the next job starts one
             self._pending.clear()
-            self._draining = False
+            self._draining = self._starting = False

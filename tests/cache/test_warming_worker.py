@@ -147,3 +147,30 @@ def test_the_jobs_waiting_are_bounded_the_oldest_dropped(
         state.metrics.state.warm_queue = state.warmer.queue_state
         summaries.release.set()
         warmer.close()
+
+
+def test_the_warm_up_at_start_counts_as_working(
+    app: FastAPI, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Warmer.working` is what the stamp feed asks before blocking the event loop on a
+    fence (foyer.cache.feed): the warm-up at start works on the same thread as the others."""
+    today = f"{this_month()}-01"  # the warm-up at start warms this month's busiest households
+    assert api.post("/transactions", json=make_transaction(date=today)).status_code == 201
+    summaries = gated(monkeypatch, "summary")
+    summaries.armed = True
+    state = app.state.foyer
+    warmer = Warmer(state.database, state.cache, state.warmer.sources)
+    try:
+        state.cache.clear_l1()
+        assert not warmer.working
+        warmer.at_start(households=10)
+        assert warmer.working  # queued: working from the call on
+        assert summaries.started.wait(HOLD_SECONDS)
+        assert warmer.working  # computing
+        summaries.release.set()
+        warmer.wait()
+        assert not warmer.working
+        assert summaries.calls, "the household with this month's write was warmed"
+    finally:
+        summaries.release.set()
+        warmer.close()
