@@ -102,8 +102,8 @@ def bench(
     micro: Annotated[
         bool,
         typer.Option(
-            help="In-process instead: aggregate write cost and keyset page depth "
-            "(--db may list both databases)."
+            help="In-process instead: aggregate write cost, keyset page depth and, on "
+            "PostgreSQL, writes contending for one month (--db may list both databases)."
         ),
     ] = False,
     imports: Annotated[
