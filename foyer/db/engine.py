@@ -275,10 +275,12 @@ class Database:
                         set_statement_timeout(conn, self.statement_timeout_ms)
                     try:
                         yield conn
+                        # (Inside the `try`: an error of the tail's statements may come
+                        # out of the COMMIT's execute, and the tail must end with it.)
+                        tail.commit(conn)
                     except BaseException as exc:
                         tail.abandon(conn, exc)
                         raise
-                    tail.commit(conn)
             finally:
                 # conn.info lives with the pooled DBAPI connection: never leave notes (nor
                 # the tail's permission) behind.

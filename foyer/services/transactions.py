@@ -209,30 +209,16 @@ def _locked(
     query = select(*_LOCKED_COLUMNS).where(
         t.c.household_id == household_id, t.c.id == transaction_id
     )
-    if conn.dialect.name == "postgresql":
-        # Its tags in the same statement: one round trip fewer, each one a wait for the
-        # interpreter's lock under load (docs/PERFORMANCE.md, "The write's tail").
-        row = conn.execute(query.add_columns(_TAGS).with_for_update(of=t)).one_or_none()
-        if row is None:
-            return None
-        tags = sorted_tags(row.tags or ())  # NULL: no tags
-    else:
-        row = conn.execute(query).one_or_none()
-        if row is None:
-            return None
-        tags = tags_of(conn, [transaction_id])[transaction_id]
+    row = conn.execute(query.with_for_update()).one_or_none()
+    if row is None:
+        return None
+    # Its tags by a statement of their own, after the lock: under READ COMMITTED a
+    # statement reads from a snapshot taken as it starts, so tags read by the locking
+    # statement itself (one round trip fewer) would miss those of the write it waited for.
+    tags = tags_of(conn, [transaction_id])[transaction_id]
     fields = row._mapping
     fact = aggregates.Fact(**{name: fields[name] for name in _FACT_NAMES}, tags=tuple(tags))
     return fact, Written(StoredRow(*(fields[name] for name in StoredRow._fields)), tags)
-
-
-#: A row's tags as one array (PostgreSQL), for `_locked`.
-_TAGS = (
-    select(func.array_agg(transaction_tag.c.tag))
-    .where(transaction_tag.c.transaction_id == t.c.id)
-    .scalar_subquery()
-    .label("tags")
-)
 
 
 def update_transaction(

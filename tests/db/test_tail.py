@@ -6,19 +6,22 @@ they are synced at once. The laws run on both databases; the wire, on PostgreSQL
 from __future__ import annotations
 
 import tempfile
+import time
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy.exc
 from psycopg import pq
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from foyer.bench.micro import contended_writes
 from foyer.db import tail
-from foyer.db.engine import Database
-from foyer.db.schema import agg_month, bank_transaction
+from foyer.db.engine import Database, make_engine
+from foyer.db.schema import MONTH_COLUMNS, agg_month, bank_transaction
 from foyer.services import aggregates
 from foyer.services import transactions as tx
+from foyer.settings import Settings
 from tests.factories import make_user, new_row, service_row
 from tests.helpers import PG_ADMIN_URL
 
@@ -126,6 +129,35 @@ def test_an_error_in_the_aggregates_rolls_the_whole_write_back(engine: Engine) -
         )
     assert _month_count(engine, user.household_id) == 1
     assert _rows(engine, user.household_id) == 1
+
+
+def _commit_a_broken_tail(engine: Engine) -> None:
+    """A unit of work whose tail's last statement breaks a foreign key, its error back
+    before the COMMIT is sent: it comes out of the COMMIT's own execute."""
+    with Database(engine).unit_of_work() as conn:
+        stranger = dict.fromkeys(MONTH_COLUMNS, 0)
+        with tail.sending(conn):
+            conn.execute(insert(agg_month).values(household_id=10**9, month="2025-12", **stranger))
+        time.sleep(0.05)
+
+
+def test_an_error_at_the_commit_leaves_the_pooled_connection_clean(
+    migrated: tuple[Settings, Engine], engine: Engine
+) -> None:
+    _postgres(engine)
+    settings, _ = migrated
+    single = make_engine(settings, single=True)  # one connection: the next checkout is it
+    try:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            _commit_a_broken_tail(single)
+        with single.connect() as conn:
+            raw: Any = conn.connection.dbapi_connection
+            assert raw.pgconn.pipeline_status == pq.PipelineStatus.OFF
+            assert not any(key.startswith("foyer_tail") for key in conn.info)
+            assert conn.execute(select(1)).scalar_one() == 1
+        assert _month_count(single, 10**9) is None
+    finally:
+        single.dispose()
 
 
 def test_outside_a_unit_of_work_the_aggregates_are_synced_at_once(engine: Engine) -> None:

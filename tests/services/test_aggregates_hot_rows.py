@@ -10,6 +10,8 @@ Checked on the statements a patch runs, and on `verify` (the aggregates stay exa
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,10 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
 from foyer.app import create_app
-from foyer.db.engine import make_engine, read_connection
+from foyer.db.engine import Database, make_engine, read_connection
 from foyer.db.schema import agg_category, agg_tag
+from foyer.read.transactions import tags_of
 from foyer.services import aggregates
 from foyer.services import transactions as tx
+from foyer.services.transaction_inputs import TransactionChanges
 from foyer.settings import Settings
 from tests.factories import (
     household_api,
@@ -146,3 +150,56 @@ def test_a_write_waiting_too_long_on_a_locked_aggregate_answers_503(
         timed.dispose()
     with read_connection(engine) as conn:
         assert aggregates.verify(conn) == []
+
+
+def test_a_patch_that_waited_for_the_row_counts_the_tags_of_the_write_before_it(
+    engine: Engine,
+) -> None:
+    """Two patches of one row's tags (PostgreSQL: the second waits for the first's row
+    lock). The second must subtract the tags the first wrote, which a statement that
+    began before the first committed would not see (READ COMMITTED): the row's tags are
+    read after the lock, by a statement of their own."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers queue on its lock before their transaction begins")
+    household_id = make_households(engine)[0]
+    (row_id,) = insert_rows(engine, household_id, service_row(tags=["old"]))
+    database = Database(engine)
+    first_holds, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def patch(tags: list[str], hold: bool) -> None:
+        try:
+            with database.unit_of_work() as conn:
+                changes = TransactionChanges(tags=tags)
+                tx.update_transaction(
+                    conn, household_id=household_id, transaction_id=row_id, changes=changes
+                )
+                if hold:
+                    first_holds.set()
+                    release.wait(10)
+        except BaseException as exc:  # reported by the test's thread below
+            errors.append(exc)
+
+    first = threading.Thread(target=patch, args=(["new"], True))
+    first.start()
+    assert first_holds.wait(10)
+    second = threading.Thread(target=patch, args=(["newer"], False))
+    second.start()
+    with read_connection(engine) as conn:  # the second waits for the row's lock
+        for _ in range(500):
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.01)
+            conn.rollback()  # a fresh snapshot of pg_stat_activity
+        assert waiting, "the second patch never waited for the row's lock"
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    with read_connection(engine) as conn:
+        assert aggregates.verify(conn, household_id) == []
+        assert tags_of(conn, [row_id]) == {row_id: ["newer"]}
