@@ -127,7 +127,7 @@ def make_engine(
         pool["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
     engine = create_engine(settings.database_url, pool_pre_ping=True, pool_recycle=1800, **pool)
     event.listen(engine, "handle_error", _on_pg_error)
-    event.listen(engine, "before_execute", tail.before_execute)
+    event.listen(engine, "before_cursor_execute", tail.before_cursor_execute)
     return engine
 
 

@@ -12,7 +12,7 @@ So inside a unit of work the pipeline is left open after `apply` (its *tail*), a
 unit of work's COMMIT joins it: one Sync sends the upserts and the COMMIT together, and
 PostgreSQL releases the locks as soon as it has run them, whatever the client's thread
 is doing. Nothing else changes. Any statement run before the end closes the tail first
-(`settle`: from SQLAlchemy's `before_execute`, and from the code that uses the driver
+(`settle`: from SQLAlchemy's `before_cursor_execute`, and from the code that uses the driver
 directly), so it sees the aggregates, and an error in them comes out where it came out
 before — at the tail's Sync, as the driver's own (`foyer.api.guards` answers those). An
 error in the block ends the tail with it, before the rollback. Outside a unit of work
@@ -120,7 +120,8 @@ def _end(conn: Connection, exc: BaseException | None) -> None:
         tail.pipeline.__exit__(type(exc), exc, exc.__traceback__)
 
 
-def before_execute(conn: Connection, *_args: Any) -> None:
-    """SQLAlchemy's `before_execute` (PostgreSQL engines): any statement closes the tail."""
+def before_cursor_execute(conn: Connection, *_args: Any) -> None:
+    """SQLAlchemy's `before_cursor_execute` (PostgreSQL engines): any statement closes the
+    tail. (Not `before_execute`: `exec_driver_sql` does not fire it.)"""
     if _TAIL in conn.info:
         settle(conn)

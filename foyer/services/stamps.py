@@ -132,7 +132,7 @@ def read(conn: Connection, household_id: int, scopes: Sequence[str]) -> dict[str
     # On the driver's cursor, inside the connection's own transaction (and snapshot):
     # building and executing the Core statement cost 115 µs, the driver call 7 µs, and
     # this runs on every cached request.
-    tail.settle(conn)  # the driver's own cursor: no `before_execute` closes a write's tail
+    tail.settle(conn)  # the driver's own cursor: no SQLAlchemy event closes a write's tail
     return read_dbapi(conn.connection.dbapi_connection, conn.dialect.name, household_id, scopes)
 
 

@@ -90,12 +90,18 @@ def test_a_statement_after_the_aggregates_sees_them(engine: Engine) -> None:
             agg_month.c.household_id == user.household_id
         )
         assert conn.execute(query).scalar_one() == 1
-        # and a second write after it, in the same transaction (its own tail)
+        # a statement by `exec_driver_sql` too (SQLAlchemy fires no `before_execute` for it)
         tx.insert_rows(
             conn, household_id=user.household_id, rows=[new_row(service_row())], tags=[[]]
         )
-    assert _month_count(engine, user.household_id) == 2
-    assert _rows(engine, user.household_id) == 2
+        sql = f"SELECT transactions FROM agg_month WHERE household_id = {user.household_id:d}"
+        assert conn.exec_driver_sql(sql).scalar_one() == 2
+        # and a third write after it, in the same transaction (its own tail)
+        tx.insert_rows(
+            conn, household_id=user.household_id, rows=[new_row(service_row())], tags=[[]]
+        )
+    assert _month_count(engine, user.household_id) == 3
+    assert _rows(engine, user.household_id) == 3
 
 
 def _write_with_a_broken_tail(engine: Engine, household_id: int, after: list[str]) -> None:
