@@ -62,13 +62,13 @@ def sending(conn: Connection) -> Iterator[None]:
         pipeline = raw.pipeline()
         pipeline.__enter__()
         tail = conn.info[_TAIL] = _Tail(pipeline)
-    tail.sending = True
+    outer, tail.sending = tail.sending, True  # a block inside another keeps it open
     try:
         yield
     except BaseException as exc:
         _end(conn, exc)
         raise
-    tail.sending = False
+    tail.sending = outer
 
 
 @contextmanager
@@ -123,5 +123,4 @@ def _end(conn: Connection, exc: BaseException | None) -> None:
 def before_cursor_execute(conn: Connection, *_args: Any) -> None:
     """SQLAlchemy's `before_cursor_execute` (PostgreSQL engines): any statement closes the
     tail. (Not `before_execute`: `exec_driver_sql` does not fire it.)"""
-    if _TAIL in conn.info:
-        settle(conn)
+    settle(conn)

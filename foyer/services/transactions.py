@@ -130,7 +130,8 @@ def store_rows(
     delta also counts the split row out) and the write-cost benchmark (its baseline) call it."""
     if not rows:
         return []
-    if len(rows) == 1 and conn.dialect.name == "postgresql":
+    postgres = conn.dialect.name == "postgresql"
+    if len(rows) == 1 and postgres:
         ids = [_insert_one(conn, household_id, rows[0])]
     else:
         ids = _allocate_ids(conn, len(rows))
@@ -141,26 +142,25 @@ def store_rows(
             ((new_id, household_id, *row) for new_id, row in zip(ids, rows, strict=True)),
         )
     tag_rows = [
-        {"transaction_id": new_id, "household_id": household_id, "tag": tag}
+        (new_id, household_id, tag)
         for new_id, row_tags in zip(ids, tags, strict=True)
         for tag in row_tags
     ]
-    if len(tag_rows) > _PIPELINED_TAGS_MAX or conn.dialect.name != "postgresql":
-        _copy_rows(
-            conn,
-            "transaction_tag",
-            ("transaction_id", "household_id", "tag"),
-            ((tag["transaction_id"], household_id, tag["tag"]) for tag in tag_rows),
-        )
-    elif tag_rows:
+    if not tag_rows:
+        return ids
+    if len(tag_rows) > _PIPELINED_TAGS_MAX or not postgres:
+        _copy_rows(conn, "transaction_tag", _TAG_COLUMNS, tag_rows)
+    else:
         # A few: pipelined, sent with the aggregates and the COMMIT (foyer.db.tail).
         with tail.sending(conn):
-            conn.execute(transaction_tag.insert(), tag_rows)
+            named = [dict(zip(_TAG_COLUMNS, row, strict=True)) for row in tag_rows]
+            conn.execute(transaction_tag.insert(), named)
     return ids
 
 
 #: Up to this many tags go in with the write's tail; more, by COPY.
 _PIPELINED_TAGS_MAX = 64
+_TAG_COLUMNS = ("transaction_id", "household_id", "tag")
 
 
 def _insert_one(conn: Connection, household_id: int, row: NewRow) -> int:
