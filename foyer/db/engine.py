@@ -9,6 +9,8 @@ PostgreSQL: a statement_timeout on the API's connections (FOYER_DB_STATEMENT_TIM
 so a runaway statement is cancelled and its request answers 503 instead of holding a
 connection; work that may legitimately run longer (jobs) widens it per transaction with
 `Database.with_statement_timeout`. A cancelled statement raises `StatementTimeoutError`.
+A pooled connection's liveness is checked at checkout on its socket, not by a ping
+(`foyer.db.liveness`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-from foyer.db import tail
+from foyer.db import liveness, tail
 from foyer.db.urgency import open_writes
 from foyer.settings import Settings
 
@@ -125,7 +127,9 @@ def make_engine(
     if statement_timeout_ms > 0:
         # A startup option: set when the connection opens, no round trip per checkout.
         pool["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
-    engine = create_engine(settings.database_url, pool_pre_ping=True, pool_recycle=1800, **pool)
+    # No pool_pre_ping: `liveness` checks the socket instead, without a round trip.
+    engine = create_engine(settings.database_url, pool_recycle=1800, **pool)
+    event.listen(engine, "checkout", liveness.check_on_checkout)
     event.listen(engine, "handle_error", _on_pg_error)
     event.listen(engine, "before_cursor_execute", tail.before_cursor_execute)
     return engine
@@ -156,6 +160,14 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
     """A connection for reads; its transaction is rolled back at the end."""
     with engine.connect() as conn:
         yield conn
+
+
+@contextmanager
+def statement_reads(engine: Engine) -> Iterator[Connection]:
+    """PostgreSQL: a connection for reads in autocommit (`Database.read`); the pool puts
+    its isolation level back when it returns."""
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 #: conn.info key where a unit of work collects notes for its commit listeners.
@@ -240,10 +252,20 @@ class Database:
         return True
 
     def read(self) -> AbstractContextManager[Connection]:
-        """A connection for reads; its transaction is rolled back at the end."""
-        if self.statement_timeout_ms is None:
-            return read_connection(self.engine)
-        return self._read_with_timeout(self.statement_timeout_ms)
+        """A connection for reads.
+
+        SQLite: in a transaction (a snapshot of the WAL), rolled back at the end.
+        PostgreSQL: in autocommit, each statement its own snapshot — what READ COMMITTED
+        gave a read transaction anyway, without the BEGIN and ROLLBACK round trips. A
+        reader that needs one snapshot for several statements asks for it before its
+        first (`foyer.read.exports.snapshot`); reads under a statement timeout (jobs)
+        keep their transaction, which SET LOCAL needs.
+        """
+        if self.statement_timeout_ms is not None:
+            return self._read_with_timeout(self.statement_timeout_ms)
+        if self.engine.dialect.name == "postgresql":
+            return statement_reads(self.engine)
+        return read_connection(self.engine)
 
     @contextmanager
     def _read_with_timeout(self, ms: int) -> Iterator[Connection]:
