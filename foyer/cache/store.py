@@ -11,7 +11,7 @@
   comes from the versioned keys, not from Redis.
 - Single-flight: concurrent misses of one key in this process wait for one computation.
 
-Entries are immutable (their key names the data stamp), so there is nothing to
+Entries' bodies are immutable (their key names the data stamp), so there is nothing to
 invalidate; FOYER_CACHE=off computes every time.
 """
 
@@ -45,10 +45,15 @@ ENTRY_OVERHEAD_BYTES = 256
 L1_ENTRY_SHARE = 16
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Entry:
+    """A cached body. Its bytes never change (the key names the data stamp); `read` turns
+    true when a reader is served it, which tells the warmer whether its warm-ups of the
+    view are wanted (`foyer.cache.warming`)."""
+
     body: bytes  # JSON, identity encoding
     gzipped: bytes | None  # the same, gzipped; None when too small to be worth it
+    read: bool = False
 
     @property
     def nbytes(self) -> int:
@@ -118,12 +123,14 @@ class TieredCache:
         if entry is not None:
             if tally:
                 self.metrics.cache_counter(view, "l1", "hit").inc()
+                entry.read = True
             return entry
         if tally:
             self.metrics.cache_counter(view, "l1", "miss").inc()
         with self._single_flight(key):
             entry = self._l1_get(key)  # filled while we waited for the leader
             if entry is not None:
+                entry.read = entry.read or tally
                 return entry
             body = self._l2_get(view, key, tally)
             if body is None:
@@ -132,6 +139,7 @@ class TieredCache:
                     self.metrics.cache_counter(view, "l1", "warm").inc()
                 self._l2_set(view, key, body)
             entry = make_entry(body)
+            entry.read = tally
             if entry.nbytes <= self.l1_entry_max_bytes:
                 with self._l1_lock:
                     self._l1[key] = entry
@@ -145,6 +153,7 @@ class TieredCache:
         entry = self._l1_get(key)
         if entry is not None:
             self.metrics.cache_counter(view, "l1", "hit").inc()
+            entry.read = True
         return entry
 
     # -- L1 ----------------------------------------------------------------------------

@@ -10,6 +10,15 @@ At start: the base views of the households active this month or last, at most
 `households` of them. Only households the `warming` feature flag names (`warms`): the
 others' next read after a write computes.
 
+Only what gets read: a view whose last warm-up no reader was served by the time the
+next write changed it is not warmed again, until a reader misses it (`remember`). Writes
+in a row into a month nobody is looking at (an import, a batch of edits, the writes of a
+household whose screen is closed) then cost no warm-ups after the first: in a load of
+writes alone the warmer had taken 39 % of the interpreter's time (docs/PERFORMANCE.md,
+"Warm-ups only for views read"). Each entry knows whether a reader was served it
+(`Entry.read`, set by the cache's hits). Only without a shared L2 (`adaptive`): with
+Redis another process may serve this one's warm-ups from there, unseen here.
+
 All of it on one worker thread, after the commit: the write's answer never waits for a
 warm-up, and no warm-up runs inside a write transaction. (The first eight used to run
 there, just before the commit; writes then queued behind view computations, on SQLite's
@@ -45,7 +54,7 @@ from sqlalchemy import Connection
 from foyer.cache.keys import CacheKey
 from foyer.cache.lookup import entry_on, key_from
 from foyer.cache.params import Params
-from foyer.cache.store import TieredCache
+from foyer.cache.store import Entry, TieredCache
 from foyer.cache.views import BY_NAME, VIEWS, Sources, View
 from foyer.db.engine import Database, Notes
 from foyer.months import previous_month, this_month
@@ -64,6 +73,9 @@ if any(BY_NAME[name].params != ("month",) for name in BASE_VIEWS):
 #: the worker gets through a few hundred a second, so this is seconds of work — past it,
 #: the oldest are stale enough to drop.
 MAX_PENDING = 1024
+#: Jobs whose last warm-up's entry is kept to see whether it was read (~100 bytes each
+#: beside the entry, which L1 holds anyway; the oldest forgotten first, then warmed again).
+UNREAD_TRACKED = 20_000
 
 
 class WarmJob(NamedTuple):
@@ -100,6 +112,12 @@ class Warmer:
         self.recent = recent
         self.max_pending = max_pending
         self.dropped = 0  # jobs dropped unrun for the bound, since start
+        self.skipped = 0  # jobs not queued: their last warm-up went unread, since start
+        # Skip warm-ups nobody read (module docstring): only when this process sees every
+        # read of what it warms, i.e. without a shared L2.
+        self.adaptive = cache.redis is None
+        # job -> the entry its last warm-up made (or found), until a reader misses it.
+        self._warmed: LRUCache[WarmJob, Entry] = LRUCache(maxsize=UNREAD_TRACKED)
         self._pool_: ThreadPoolExecutor | None = None
         self._pending: OrderedDict[WarmJob, None] = OrderedDict()  # oldest first
         self._draining = False  # a `_drain` is queued or running on the worker
@@ -122,17 +140,21 @@ class Warmer:
         `StampFeed`'s choice of how to wait for a fence)."""
         return self._draining or self._starting
 
-    def queue_state(self) -> tuple[int, int]:
-        """(warm-ups waiting, warm-ups dropped unrun since start): read by /metrics."""
+    def queue_state(self) -> tuple[int, int, int]:
+        """(warm-ups waiting, dropped unrun, skipped as unread since start): for /metrics."""
         with self._lock:
-            return len(self._pending), self.dropped
+            return len(self._pending), self.dropped, self.skipped
 
     def remember(self, household_id: int, view: View, params: Params) -> None:
-        """A reader missed this view: keep it among the household's recent ones."""
-        if self.recent <= 0 or not self.cache.enabled:
+        """A reader missed this view: keep it among the household's recent ones, and warm
+        it again after writes (even if its last warm-up went unread)."""
+        if not self.cache.enabled:
             return
         job = WarmJob.of(household_id, view, params)
         with self._lock:
+            self._warmed.pop(job, None)
+            if self.recent <= 0:
+                return
             views = self._recent.get(household_id)
             if views is None:
                 views = self._recent[household_id] = LRUCache(maxsize=self.recent)
@@ -142,6 +164,7 @@ class Warmer:
         """Drop every household's recent views (a fresh start, as in a new process)."""
         with self._lock:
             self._recent.clear()
+            self._warmed.clear()
 
     def after_commit(self, notes: Notes) -> None:
         """A unit of work committed these (household, scope) stamp renewals: queue their
@@ -179,12 +202,24 @@ class Warmer:
                 for month in recent_months
                 for view in BASE_VIEWS
             ]
-            jobs.update(
-                (job, None)
-                for job in candidates
-                if scopes.intersection(job.spec.scopes(dict(job.params)))
-            )
+            for job in candidates:
+                if not scopes.intersection(job.spec.scopes(dict(job.params))):
+                    continue
+                if self._unread(job):
+                    continue
+                jobs[job] = None
         return sorted(jobs, key=lambda job: job.view_name not in BASE_VIEWS)
+
+    def _unread(self, job: WarmJob) -> bool:
+        """Whether the job's last warm-up went unread (then it is skipped, and counted)."""
+        if not self.adaptive:
+            return False
+        with self._lock:
+            last = self._warmed.get(job)
+            if last is None or last.read:
+                return False
+            self.skipped += 1
+            return True
 
     def _drain(self) -> None:
         """On the worker: run the waiting jobs, oldest first, a household's together."""
@@ -259,9 +294,11 @@ class Warmer:
 
     def _compute(self, conn: Connection, job: WarmJob, key: CacheKey) -> None:
         params = dict(job.params)
-        entry_on(
+        entry = entry_on(
             conn, self.cache, self.sources, job.spec, job.household_id, params, key, tally=False
         )
+        with self._lock:
+            self._warmed[job] = entry
 
     def wait(self) -> None:
         """Block until the queued warm-ups ran (tests, shutdown)."""

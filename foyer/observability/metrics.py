@@ -106,8 +106,9 @@ class _StateCollector(Collector):
     def __init__(self) -> None:
         self.queue_depth: Callable[[], int] | None = None
         self.job_counts: Callable[[], dict[tuple[str, str], int]] | None = None
-        #: (warm-ups waiting, warm-ups dropped unrun since start) of this process's warmer.
-        self.warm_queue: Callable[[], tuple[int, int]] | None = None
+        #: (warm-ups waiting, dropped unrun, skipped as unread, since start) of this
+        #: process's warmer.
+        self.warm_queue: Callable[[], tuple[int, int, int]] | None = None
 
     def collect(self) -> Iterator[Metric]:
         build = GaugeMetricFamily(
@@ -132,7 +133,7 @@ class _StateCollector(Collector):
                 jobs.add_metric([kind, status], count)
             yield jobs
         if self.warm_queue is not None:
-            pending, dropped = self.warm_queue()
+            pending, dropped, skipped = self.warm_queue()
             yield GaugeMetricFamily(
                 "foyer_warm_pending",
                 "Cache warm-ups after commits waiting for the warmer thread (this process).",
@@ -143,6 +144,12 @@ class _StateCollector(Collector):
                 "Warm-ups dropped unrun because the bounded queue was full, oldest first "
                 "(this process, since start): their views are computed by the next reader.",
                 value=dropped,
+            )
+            yield CounterMetricFamily(
+                "foyer_warm_skipped",
+                "Warm-ups not queued because the view's last warm-up was not read before the "
+                "next write changed it (this process, since start): its next reader computes it.",
+                value=skipped,
             )
 
 

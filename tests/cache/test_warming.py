@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from foyer.cache import views as view_catalogue
 from foyer.months import this_month
 from tests.factories import Api, make_transaction
+from tests.helpers import reachable_redis_url
 
 
 def l1(api: Api, view: str) -> tuple[float, float]:
@@ -127,3 +128,57 @@ def test_start_up_warms_active_households(api: Api, fresh_app: Callable[..., Fas
         other = Api(client, api.headers, api.household_id)
         other.ok("/dashboard/summary/slim", month=month)
         assert l1(other, "slim_summary") == (1, 0)
+
+
+def warms(api: Api, view: str = "summary") -> float:
+    return api.count(view, "l1", "warm")
+
+
+def test_a_warm_up_nobody_read_is_not_repeated_until_a_reader_asks(api: Api, app: FastAPI) -> None:
+    warmer, month = app.state.foyer.warmer, "2021-03"
+    skipped = warmer.skipped  # since the session's app started
+    api.ok("/dashboard/summary", month=month)  # a miss: remembered
+    api.create_transactions(make_transaction(date=f"{month}-04"))
+    warmer.wait()
+    assert (warms(api), warmer.skipped - skipped) == (1, 0)
+    api.create_transactions(make_transaction(date=f"{month}-05"))  # that warm-up unread
+    warmer.wait()
+    assert (warms(api), warmer.skipped - skipped) == (1, 1)
+    registry = app.state.foyer.metrics.registry  # what /metrics says of it
+    assert registry.get_sample_value("foyer_warm_skipped_total") == warmer.skipped
+    body = api.ok("/dashboard/summary", month=month)  # so its reader computes it, fresh
+    assert body["actuals"]["transactions"] == 2
+    assert l1(api, "summary") == (0, 2)
+    api.create_transactions(make_transaction(date=f"{month}-06"))  # asked again: warmed
+    warmer.wait()
+    assert (warms(api), warmer.skipped - skipped) == (2, 1)
+    assert api.ok("/dashboard/summary", month=month)["actuals"]["transactions"] == 3
+    assert l1(api, "summary") == (1, 2)
+
+
+def test_a_warm_up_that_was_read_is_repeated_after_the_next_write(api: Api, app: FastAPI) -> None:
+    warmer, month = app.state.foyer.warmer, "2021-03"
+    skipped = warmer.skipped  # since the session's app started
+    api.ok("/dashboard/summary", month=month)  # a miss: remembered
+    for day in (4, 5, 6):
+        api.create_transactions(make_transaction(date=f"{month}-{day:02d}"))
+        warmer.wait()
+        api.ok("/dashboard/summary", month=month)  # a hit: the warm-up was read
+    assert (warms(api), warmer.skipped - skipped) == (3, 0)
+    assert l1(api, "summary") == (3, 1)
+
+
+def test_with_a_shared_l2_every_warm_up_is_repeated(
+    fresh_app: Callable[..., FastAPI], api: Api
+) -> None:
+    """Another process may serve this one's warm-ups from Redis, unseen here: no skipping."""
+    shared = fresh_app(redis_url=reachable_redis_url())
+    with TestClient(shared) as client:
+        other = Api(client, api.headers, api.household_id)
+        warmer = shared.state.foyer.warmer
+        assert not warmer.adaptive
+        other.ok("/dashboard/summary", month="2021-03")
+        for day in (4, 5, 6):
+            other.create_transactions(make_transaction(date=f"2021-03-{day:02d}"))
+            warmer.wait()
+        assert (warms(other), warmer.skipped) == (3, 0)
