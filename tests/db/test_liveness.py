@@ -23,13 +23,8 @@ from foyer.settings import Settings
 from tests.factories import household_api, make_transaction
 from tests.helpers import pg_admin
 
-
-@pytest.fixture
-def pg(migrated: tuple[Settings, Engine], engine: Engine) -> Settings:
-    settings, _ = migrated
-    if settings.is_sqlite:
-        pytest.skip("a server connection's liveness is PostgreSQL's; SQLite has no server")
-    return settings
+#: Why the SQLite half skips (the `pg` fixture, tests/db/conftest.py).
+PG_ONLY = "a server connection's liveness is PostgreSQL's; SQLite has no server"
 
 
 @pytest.fixture

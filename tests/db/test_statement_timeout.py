@@ -24,14 +24,8 @@ from tests.helpers import assert_envelope
 
 SLEEP = "SELECT pg_sleep(0.3)"  # past the 100 ms these tests set, and no longer than needed
 
-
-@pytest.fixture
-def pg(migrated: tuple[Settings, Engine], engine: Engine) -> Settings:
-    """This run's PostgreSQL settings (the SQLite half of the parametrisation skips)."""
-    settings, _ = migrated
-    if settings.is_sqlite:
-        pytest.skip("statement_timeout is PostgreSQL's; SQLite has none")
-    return settings
+#: Why the SQLite half skips (the `pg` fixture, tests/db/conftest.py).
+PG_ONLY = "statement_timeout is PostgreSQL's; SQLite has none"
 
 
 @pytest.fixture
