@@ -45,7 +45,7 @@ ENTRY_OVERHEAD_BYTES = 256
 L1_ENTRY_SHARE = 16
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class Entry:
     """A cached body. Its bytes never change (the key names the data stamp); `read` turns
     true when a reader is served it, which tells the warmer whether its warm-ups of the

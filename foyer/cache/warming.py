@@ -16,7 +16,8 @@ in a row into a month nobody is looking at (an import, a batch of edits, the wri
 household whose screen is closed) then cost no warm-ups after the first: in a load of
 writes alone the warmer had taken 39 % of the interpreter's time (docs/PERFORMANCE.md,
 "Warm-ups only for views read"). Each entry knows whether a reader was served it
-(`Entry.read`, set by the cache's hits). Only without a shared L2 (`adaptive`): with
+(`Entry.read`, set by the cache's hits; the warmer watches its entries weakly, so one
+L1 evicted counts as unknown). Only without a shared L2 (`adaptive`): with
 Redis another process may serve this one's warm-ups from there, unseen here.
 
 All of it on one worker thread, after the commit: the write's answer never waits for a
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -73,8 +75,8 @@ if any(BY_NAME[name].params != ("month",) for name in BASE_VIEWS):
 #: the worker gets through a few hundred a second, so this is seconds of work — past it,
 #: the oldest are stale enough to drop.
 MAX_PENDING = 1024
-#: Jobs whose last warm-up's entry is kept to see whether it was read (~100 bytes each
-#: beside the entry, which L1 holds anyway; the oldest forgotten first, then warmed again).
+#: Jobs whose last warm-up's entry is watched to see whether it was read (~200 bytes
+#: each: the job and a weak reference; the oldest forgotten first, then warmed again).
 UNREAD_TRACKED = 20_000
 
 
@@ -116,8 +118,9 @@ class Warmer:
         # Skip warm-ups nobody read (module docstring): only when this process sees every
         # read of what it warms, i.e. without a shared L2.
         self.adaptive = cache.redis is None
-        # job -> the entry its last warm-up made (or found), until a reader misses it.
-        self._warmed: LRUCache[WarmJob, Entry] = LRUCache(maxsize=UNREAD_TRACKED)
+        # job -> the entry its last warm-up made (or found), until a reader misses it. Weak:
+        # the bodies are L1's to keep; one it evicted counts as unknown, and is warmed.
+        self._warmed: LRUCache[WarmJob, weakref.ref[Entry]] = LRUCache(maxsize=UNREAD_TRACKED)
         self._pool_: ThreadPoolExecutor | None = None
         self._pending: OrderedDict[WarmJob, None] = OrderedDict()  # oldest first
         self._draining = False  # a `_drain` is queued or running on the worker
@@ -215,7 +218,8 @@ class Warmer:
         if not self.adaptive:
             return False
         with self._lock:
-            last = self._warmed.get(job)
+            held = self._warmed.get(job)
+            last = None if held is None else held()
             if last is None or last.read:
                 return False
             self.skipped += 1
@@ -298,7 +302,7 @@ class Warmer:
             conn, self.cache, self.sources, job.spec, job.household_id, params, key, tally=False
         )
         with self._lock:
-            self._warmed[job] = entry
+            self._warmed[job] = weakref.ref(entry)
 
     def wait(self) -> None:
         """Block until the queued warm-ups ran (tests, shutdown)."""

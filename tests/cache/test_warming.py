@@ -182,3 +182,19 @@ def test_with_a_shared_l2_every_warm_up_is_repeated(
             other.create_transactions(make_transaction(date=f"2021-03-{day:02d}"))
             warmer.wait()
         assert (warms(other), warmer.skipped) == (3, 0)
+
+
+def test_an_unread_warm_up_evicted_from_l1_is_warmed_again(api: Api, app: FastAPI) -> None:
+    """The warmer watches its entries weakly (L1 keeps the bodies): one evicted unread is
+    no longer known unread, and is warmed after the next write as before."""
+    warmer, month = app.state.foyer.warmer, "2021-03"
+    skipped = warmer.skipped
+    api.ok("/dashboard/summary", month=month)  # a miss: remembered
+    api.create_transactions(make_transaction(date=f"{month}-04"))
+    warmer.wait()
+    app.state.foyer.cache.clear_l1()  # its warm-up, unread, evicted
+    api.create_transactions(make_transaction(date=f"{month}-05"))
+    warmer.wait()
+    assert (warms(api), warmer.skipped - skipped) == (2, 0)
+    assert api.ok("/dashboard/summary", month=month)["actuals"]["transactions"] == 2
+    assert l1(api, "summary") == (1, 1)
