@@ -130,7 +130,8 @@ class TieredCache:
         with self._single_flight(key):
             entry = self._l1_get(key)  # filled while we waited for the leader
             if entry is not None:
-                entry.read = entry.read or tally
+                if tally:
+                    entry.read = True
                 return entry
             body = self._l2_get(view, key, tally)
             if body is None:

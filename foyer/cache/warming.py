@@ -205,25 +205,24 @@ class Warmer:
                 for month in recent_months
                 for view in BASE_VIEWS
             ]
-            for job in candidates:
-                if not scopes.intersection(job.spec.scopes(dict(job.params))):
-                    continue
-                if self._unread(job):
-                    continue
-                jobs[job] = None
+            changed_jobs = [
+                job for job in candidates if scopes.intersection(job.spec.scopes(dict(job.params)))
+            ]
+            with self._lock:
+                jobs.update((job, None) for job in changed_jobs if not self._unread(job))
         return sorted(jobs, key=lambda job: job.view_name not in BASE_VIEWS)
 
     def _unread(self, job: WarmJob) -> bool:
-        """Whether the job's last warm-up went unread (then it is skipped, and counted)."""
+        """Whether the job's last warm-up went unread (then it is skipped, and counted).
+        Under `_lock`."""
         if not self.adaptive:
             return False
-        with self._lock:
-            held = self._warmed.get(job)
-            last = None if held is None else held()
-            if last is None or last.read:
-                return False
-            self.skipped += 1
-            return True
+        held = self._warmed.get(job)
+        last = None if held is None else held()
+        if last is None or last.read:
+            return False
+        self.skipped += 1
+        return True
 
     def _drain(self) -> None:
         """On the worker: run the waiting jobs, oldest first, a household's together."""

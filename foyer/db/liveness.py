@@ -2,8 +2,8 @@
 
 SQLAlchemy's `pool_pre_ping` sends `SELECT 1` at every checkout and waits for it: one
 round trip before every miss and every write, and under load, after it, a wait for the
-interpreter's lock before the request's own first statement (docs/PERFORMANCE.md, "A
-connection's liveness without a round trip").
+interpreter's lock before the request's own first statement (docs/PERFORMANCE.md,
+"PostgreSQL: a connection's liveness without a round trip, reads without BEGIN").
 
 An idle connection of the pool has nothing to read: the server speaks only when asked.
 When it goes away it says so on the socket — a backend ended by a shutdown, a restart,

@@ -17,5 +17,5 @@ def pg(
     module gives in `PG_ONLY`."""
     settings, _ = migrated
     if settings.is_sqlite:
-        pytest.skip(str(getattr(request.module, "PG_ONLY", "PostgreSQL only")))
+        pytest.skip(request.module.PG_ONLY)  # each module using it says why
     return settings
